@@ -1,0 +1,71 @@
+"""Role groups with their model permissions, the built-in "All customers" segment, and the
+trigram indexes the customer search (icontains on name, email, phone) uses on PostgreSQL."""
+
+from django.db import migrations
+
+TRIGRAM_INDEXES = {
+    "customer_name_trgm": "name",
+    "customer_email_trgm": "email",
+    "customer_phone_trgm": "phone",
+}
+
+AGENT_MODELS = ["customer", "interaction", "interactionreply", "order", "engagementevent", "referral", "tag"]
+
+
+def create_roles(apps, schema_editor):
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    agent, _ = Group.objects.get_or_create(name="Agent")
+    manager, _ = Group.objects.get_or_create(name="Manager")
+    Group.objects.get_or_create(name="Admin")
+    agent_perms = Permission.objects.filter(content_type__app_label="customers", content_type__model__in=AGENT_MODELS)
+    agent.permissions.set(agent_perms)
+    manager.permissions.set(
+        Permission.objects.filter(content_type__app_label__in=["customers", "surveys"]).exclude(codename__startswith="delete_")
+        | agent_perms
+    )
+
+
+def create_all_customers_segment(apps, schema_editor):
+    Segment = apps.get_model("customers", "Segment")
+    Segment.objects.get_or_create(
+        slug="all-customers",
+        defaults={"name": "All customers", "kind": "dynamic", "filter_params": {}, "is_builtin": True},
+    )
+
+
+def create_trigram_indexes(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    for name, column in TRIGRAM_INDEXES.items():
+        schema_editor.execute(
+            f'CREATE INDEX IF NOT EXISTS {name} ON customers_customer USING gin (UPPER("{column}"::text) gin_trgm_ops)'
+        )
+
+
+def drop_trigram_indexes(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for name in TRIGRAM_INDEXES:
+        schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("customers", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+    ]
+
+    operations = [
+        migrations.RunPython(create_roles, migrations.RunPython.noop),
+        migrations.RunPython(create_all_customers_segment, migrations.RunPython.noop),
+        migrations.RunPython(create_trigram_indexes, drop_trigram_indexes),
+    ]

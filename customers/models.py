@@ -1,0 +1,310 @@
+"""Customers and everything that happens with them: interactions, orders, engagement events."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", "English"
+    THAI = "th", "ไทย"
+    TRADITIONAL_CHINESE = "zh-hant", "繁體中文"
+    MALAY = "ms", "Bahasa Melayu"
+
+
+class Tag(models.Model):
+    """A free label staff put on customers ("vip", "reseller")."""
+
+    name = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerQuerySet(models.QuerySet["Customer"]):
+    def active_on(self, day) -> "CustomerQuerySet":
+        """Customers acquired on or before `day` and not churned by then."""
+        return self.filter(acquired_at__lte=day).filter(Q(churned_at__isnull=True) | Q(churned_at__gt=day))
+
+
+class Customer(models.Model):
+    """A person or account Rapport keeps a relationship with."""
+
+    class Stage(models.TextChoices):
+        LEAD = "lead", "Lead"
+        ACTIVE = "active", "Active"
+        AT_RISK = "at_risk", "At risk"
+        CHURNED = "churned", "Churned"
+
+    class Plan(models.TextChoices):
+        FREE = "free", "Free"
+        BASIC = "basic", "Basic"
+        PRO = "pro", "Pro"
+        ENTERPRISE = "enterprise", "Enterprise"
+
+    external_id = models.CharField(max_length=64, unique=True, help_text="The id in the source system.")
+    name = models.CharField(max_length=200)
+    first_name = models.CharField(
+        max_length=100, blank=True, help_text="How to greet the customer; the only personal data public pages show."
+    )
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code, e.g. TH.")
+    city = models.CharField(max_length=100, blank=True)
+    language = models.CharField(max_length=8, choices=Language.choices, default=Language.ENGLISH)
+    lifecycle_stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.ACTIVE)
+    plan = models.CharField(max_length=12, choices=Plan.choices, default=Plan.FREE)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="customers")
+    acquired_at = models.DateField(default=timezone.localdate, help_text="The day they became a customer.")
+    churned_at = models.DateField(null=True, blank=True, help_text="The day they stopped being a customer.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_customers"
+    )
+    consent_email = models.BooleanField(default=False)
+    consent_sms = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [
+            # Customer list sorted by name (default ordering) and the exact-match search on email.
+            models.Index(fields=["name", "id"], name="customer_name_idx"),
+            models.Index(fields=["email"], name="customer_email_idx"),
+            models.Index(fields=["phone"], name="customer_phone_idx"),
+            # Period metrics: who was active on a day.
+            models.Index(fields=["acquired_at", "churned_at"], name="customer_lifespan_idx"),
+            models.Index(fields=["country", "city"], name="customer_geo_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(churned_at__isnull=True) | Q(churned_at__gte=models.F("acquired_at")),
+                name="customer_churn_after_acquisition",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def greeting_name(self) -> str:
+        return self.first_name or self.name.split(" ")[0]
+
+
+class Interaction(models.Model):
+    """A conversation with a customer: a call, an email thread, a chat, a ticket, a meeting."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone"
+        CHAT = "chat", "Chat"
+        SOCIAL = "social", "Social"
+        IN_PERSON = "in_person", "In person"
+        WEB = "web", "Web"
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+
+    class Kind(models.TextChoices):
+        SUPPORT = "support", "Support ticket"
+        SALES = "sales", "Sales"
+        ONBOARDING = "onboarding", "Onboarding"
+        BILLING = "billing", "Billing"
+        FEEDBACK = "feedback", "Feedback"
+        MEETING = "meeting", "Meeting"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        WAITING = "waiting", "Waiting on customer"
+        RESOLVED = "resolved", "Resolved"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.INBOUND)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.SUPPORT)
+    subject = models.CharField(max_length=200)
+    notes = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    opened_at = models.DateTimeField(default=timezone.now)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [
+            # Profile timeline and per-customer metrics read a customer's interactions by date.
+            models.Index(fields=["customer", "-opened_at"], name="interaction_customer_idx"),
+            # Period snapshots count interactions opened in a month.
+            models.Index(fields=["opened_at"], name="interaction_opened_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_response_at__isnull=True) | Q(first_response_at__gte=models.F("opened_at")),
+                name="interaction_response_after_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=models.F("opened_at")),
+                name="interaction_resolved_after_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="resolved", resolved_at__isnull=False) | ~Q(status="resolved"),
+                name="interaction_resolved_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class InteractionReply(models.Model):
+    """A staff reply inside an interaction; the first one sets the interaction's first response time."""
+
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "interaction replies"
+
+    def __str__(self) -> str:
+        return f"Reply to {self.interaction_id}"
+
+
+class Order(models.Model):
+    """A purchase. Money is a Decimal in the order's currency."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    external_id = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, help_text="Id in the shop; makes ingest idempotent."
+    )
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    ordered_at = models.DateTimeField(default=timezone.now)
+    referred_by = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referred_orders",
+        help_text="The customer whose referral brought this order (advocacy revenue).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-ordered_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-ordered_at"], name="order_customer_idx"),
+            models.Index(fields=["ordered_at"], name="order_ordered_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="order_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+class EngagementEvent(models.Model):
+    """Something a customer did on a channel we measure: a session, an email open, a like."""
+
+    class Kind(models.TextChoices):
+        SESSION = "session", "Session"
+        PAGE_VIEW = "page_view", "Page view"
+        EMAIL_SENT = "email_sent", "Email sent"
+        EMAIL_OPENED = "email_opened", "Email opened"
+        EMAIL_CLICKED = "email_clicked", "Email clicked"
+        EMAIL_UNSUBSCRIBED = "email_unsubscribed", "Email unsubscribed"
+        SOCIAL_LIKE = "social_like", "Social like"
+        SOCIAL_SHARE = "social_share", "Social share"
+        SOCIAL_COMMENT = "social_comment", "Social comment"
+        EVENT_REGISTERED = "event_registered", "Event registration"
+        EVENT_ATTENDED = "event_attended", "Event attendance"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    campaign = models.CharField(max_length=100, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="Sessions only.")
+    pages = models.PositiveIntegerField(null=True, blank=True, help_text="Pages viewed in a session (bounce = 1).")
+    external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"], name="event_customer_idx"),
+            models.Index(fields=["occurred_at", "kind"], name="event_occurred_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="session") | Q(duration_seconds__isnull=True), name="event_duration_only_for_sessions"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.customer_id}"
+
+
+class Referral(models.Model):
+    """A customer recommended someone; converted once that person became a customer."""
+
+    referrer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="referrals_made")
+    referred_name = models.CharField(max_length=200, blank=True)
+    referred_email = models.EmailField(blank=True)
+    converted_customer = models.OneToOneField(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="referred_by"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["referrer"], name="referral_referrer_idx")]
+
+    def __str__(self) -> str:
+        return f"Referral by {self.referrer_id}"
+
+
+class Segment(models.Model):
+    """A named group of customers: a saved customer filter (dynamic) or an explicit list (static)."""
+
+    class Kind(models.TextChoices):
+        DYNAMIC = "dynamic", "Dynamic (saved filter)"
+        STATIC = "static", "Static (explicit members)"
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.DYNAMIC)
+    filter_params = models.JSONField(
+        default=dict, blank=True, help_text="Query parameters of the customer filter, e.g. {'country': 'TH'}."
+    )
+    members = models.ManyToManyField(Customer, blank=True, related_name="static_segments")
+    is_builtin = models.BooleanField(default=False, help_text="Built-in segments cannot be edited or deleted.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_builtin", "name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,93 @@
+"""Roles are Django groups. Agent < Manager < Admin: each role can do everything the one before can.
+
+One place answers "may this user do that?" for views, templates and the API.
+"""
+
+from collections.abc import Callable
+from enum import IntEnum
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import AccessMixin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from rest_framework.permissions import BasePermission
+
+
+class Role(IntEnum):
+    AGENT = 1
+    MANAGER = 2
+    ADMIN = 3
+
+    @property
+    def group_name(self) -> str:
+        return self.name.capitalize()
+
+
+def role_of(user: Any) -> Role | None:
+    """The highest role a user holds, or None for users with no role (and anonymous users)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    cached = getattr(user, "_rapport_role", False)
+    if cached is not False:
+        return cached
+    names = set(user.groups.values_list("name", flat=True))
+    role = max((r for r in Role if r.group_name in names), default=None)
+    user._rapport_role = role
+    return role
+
+
+def has_role(user: Any, role: Role) -> bool:
+    held = role_of(user)
+    return held is not None and held >= role
+
+
+def role_required(role: Role) -> Callable:
+    """View decorator: login required, then 403 unless the user holds `role` or a higher one."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not has_role(request.user, role):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+class RoleRequiredMixin(AccessMixin):
+    """Class-based view version of role_required. Set `required_role`."""
+
+    required_role: Role = Role.AGENT
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if not has_role(request.user, self.required_role):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class _HasRole(BasePermission):
+    role: Role
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return has_role(request.user, self.role)
+
+
+class IsAgent(_HasRole):
+    role = Role.AGENT
+
+
+class IsManager(_HasRole):
+    role = Role.MANAGER
+
+
+class IsAdmin(_HasRole):
+    role = Role.ADMIN

@@ -1,0 +1,226 @@
+"""Computed figures. Rows here are overwritten by recomputes; the raw data lives in customers and surveys.
+
+Counts and sums are stored; rates are derived from them by metrics.formulas (never an average of averages).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from customers.models import Customer, Segment
+
+
+class StaleCustomer(models.Model):
+    """A customer whose metrics need recomputing. Marked in the same transaction as the change."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    marked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"stale {self.customer_id}"
+
+
+class CustomerMetrics(models.Model):
+    """Per-customer figures for the profile's metrics card. One row per customer."""
+
+    class ChurnRisk(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, related_name="metrics")
+    # Surveys
+    latest_nps_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    latest_nps_at = models.DateTimeField(null=True, blank=True)
+    csat_count = models.PositiveIntegerField(default=0)
+    csat_sum = models.PositiveIntegerField(default=0)
+    csat_satisfied = models.PositiveIntegerField(default=0, help_text="Answers of 4 or 5.")
+    ces_count = models.PositiveIntegerField(default=0)
+    ces_sum = models.PositiveIntegerField(default=0)
+    ces_easy = models.PositiveIntegerField(default=0, help_text="Answers of 5 to 7.")
+    invitations = models.PositiveIntegerField(default=0)
+    answers = models.PositiveIntegerField(default=0)
+    # Interactions
+    interactions_total = models.PositiveIntegerField(default=0)
+    interactions_90d = models.PositiveIntegerField(default=0)
+    last_interaction_at = models.DateTimeField(null=True, blank=True)
+    first_response_count = models.PositiveIntegerField(default=0)
+    first_response_seconds_sum = models.BigIntegerField(default=0)
+    resolved_count = models.PositiveIntegerField(default=0)
+    resolution_seconds_sum = models.BigIntegerField(default=0)
+    # Orders
+    orders = models.PositiveIntegerField(default=0)
+    revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    first_order_at = models.DateTimeField(null=True, blank=True)
+    last_order_at = models.DateTimeField(null=True, blank=True)
+    tenure_days = models.PositiveIntegerField(default=0)
+    clv = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    # Engagement
+    sessions = models.PositiveIntegerField(default=0)
+    session_seconds_sum = models.BigIntegerField(default=0)
+    emails_sent = models.PositiveIntegerField(default=0)
+    emails_opened = models.PositiveIntegerField(default=0)
+    emails_clicked = models.PositiveIntegerField(default=0)
+    referrals_made = models.PositiveIntegerField(default=0)
+    referrals_converted = models.PositiveIntegerField(default=0)
+    # Scores
+    rfm_recency = models.PositiveSmallIntegerField(null=True, blank=True)
+    rfm_frequency = models.PositiveSmallIntegerField(null=True, blank=True)
+    rfm_monetary = models.PositiveSmallIntegerField(null=True, blank=True)
+    rfm_segment = models.CharField(max_length=40, blank=True)
+    health_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    churn_risk = models.CharField(max_length=6, choices=ChurnRisk.choices, blank=True)
+    churn_risk_reason = models.CharField(max_length=200, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "customer metrics"
+        indexes = [
+            models.Index(fields=["churn_risk"], name="custmetrics_risk_idx"),
+            models.Index(fields=["rfm_segment"], name="custmetrics_rfm_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"metrics of {self.customer_id}"
+
+
+class SegmentSnapshot(models.Model):
+    """A segment's figures for one period (a calendar month in settings.TIME_ZONE).
+
+    Membership is frozen when the snapshot is computed: member_count says how many customers it covered.
+    """
+
+    class Period(models.TextChoices):
+        MONTH = "month", "Month"
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="snapshots")
+    period = models.CharField(max_length=8, choices=Period.choices, default=Period.MONTH)
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="Exclusive: the first day after the period.")
+    member_count = models.PositiveIntegerField(default=0)
+    # Retention (glossary): S, N, E and customers of S lost during the period.
+    customers_start = models.PositiveIntegerField(default=0)
+    customers_new = models.PositiveIntegerField(default=0)
+    customers_end = models.PositiveIntegerField(default=0)
+    customers_lost = models.PositiveIntegerField(default=0)
+    # Surveys answered in the period.
+    promoters = models.PositiveIntegerField(default=0)
+    passives = models.PositiveIntegerField(default=0)
+    detractors = models.PositiveIntegerField(default=0)
+    csat_count = models.PositiveIntegerField(default=0)
+    csat_sum = models.PositiveIntegerField(default=0)
+    csat_satisfied = models.PositiveIntegerField(default=0)
+    ces_count = models.PositiveIntegerField(default=0)
+    ces_sum = models.PositiveIntegerField(default=0)
+    ces_easy = models.PositiveIntegerField(default=0)
+    invitations = models.PositiveIntegerField(default=0)
+    answers = models.PositiveIntegerField(default=0)
+    # Interactions opened in the period.
+    interactions = models.PositiveIntegerField(default=0)
+    first_response_count = models.PositiveIntegerField(default=0)
+    first_response_seconds_sum = models.BigIntegerField(default=0)
+    resolved_count = models.PositiveIntegerField(default=0)
+    resolution_seconds_sum = models.BigIntegerField(default=0)
+    # Orders placed in the period.
+    orders = models.PositiveIntegerField(default=0)
+    revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    ordering_customers = models.PositiveIntegerField(default=0)
+    referred_revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    avg_lifespan_days = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    # Engagement events in the period.
+    sessions = models.PositiveIntegerField(default=0)
+    session_seconds_sum = models.BigIntegerField(default=0)
+    single_page_sessions = models.PositiveIntegerField(default=0)
+    emails_sent = models.PositiveIntegerField(default=0)
+    emails_opened = models.PositiveIntegerField(default=0)
+    emails_clicked = models.PositiveIntegerField(default=0)
+    emails_unsubscribed = models.PositiveIntegerField(default=0)
+    social_likes = models.PositiveIntegerField(default=0)
+    social_shares = models.PositiveIntegerField(default=0)
+    social_comments = models.PositiveIntegerField(default=0)
+    referrals = models.PositiveIntegerField(default=0)
+    referrals_converted = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["segment", "-period_start"]
+        constraints = [
+            # Recomputing a period overwrites its row.
+            models.UniqueConstraint(fields=["segment", "period", "period_start"], name="snapshot_one_per_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.segment} {self.period_start:%Y-%m}"
+
+
+class CohortCell(models.Model):
+    """Customers acquired in `cohort_month` (of a segment) still active `months_since` months later."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="cohort_cells")
+    cohort_month = models.DateField()
+    months_since = models.PositiveSmallIntegerField()
+    cohort_size = models.PositiveIntegerField()
+    active = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["segment", "cohort_month", "months_since"]
+        constraints = [
+            models.UniqueConstraint(fields=["segment", "cohort_month", "months_since"], name="cohort_cell_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.segment} {self.cohort_month:%Y-%m} +{self.months_since}"
+
+
+class RecomputeRun(models.Model):
+    """A full recompute, fanned out in chunks of customer ids; progress = chunks done / chunks."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Computing customers"
+        SNAPSHOTTING = "snapshotting", "Computing segments"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    total_customers = models.PositiveIntegerField(default=0)
+    total_chunks = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["started_at"], name="run_active_idx", condition=Q(finished_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recompute {self.pk} ({self.status})"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total_chunks:
+            return 0
+        return int(self.chunks_done * 100 / self.total_chunks)
+
+
+class RecomputeChunk(models.Model):
+    """One slice of customer ids of a run. done_at is claimed with a conditional UPDATE, so a redelivery counts once."""
+
+    run = models.ForeignKey(RecomputeRun, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    first_customer_id = models.BigIntegerField()
+    last_customer_id = models.BigIntegerField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="chunk_unique_index")]
+
+    def __str__(self) -> str:
+        return f"chunk {self.index} of run {self.run_id}"

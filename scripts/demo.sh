@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs Rapport with demo data on the embedded defaults: SQLite and a filesystem Celery broker.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+PORT=${PORT:-8000}
+
+$PY manage.py migrate --noinput
+$PY manage.py seed_demo --customers "${DEMO_CUSTOMERS:-3000}" --if-empty
+$PY manage.py recompute_metrics --sync
+$PY manage.py create_demo_users
+
+.venv/bin/celery -A config worker --loglevel=INFO --concurrency=2 >var/worker.log 2>&1 &
+worker=$!
+.venv/bin/celery -A config beat --loglevel=INFO >var/beat.log 2>&1 &
+beat=$!
+trap 'kill $worker $beat 2>/dev/null || true' EXIT
+echo "Celery worker and beat are running (logs in var/worker.log and var/beat.log)."
+echo "Open http://127.0.0.1:$PORT/ and log in with one of the accounts above. Ctrl-C stops everything."
+$PY manage.py runserver "127.0.0.1:$PORT"

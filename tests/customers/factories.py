@@ -1,0 +1,77 @@
+from datetime import date, timedelta
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from customers.models import Customer, EngagementEvent, Interaction, Order, Referral, Segment, Tag
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tag
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"tag-{n}")
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    external_id = factory.Sequence(lambda n: f"C{n:07d}")
+    name = factory.Faker("name")
+    first_name = factory.LazyAttribute(lambda o: o.name.split(" ")[0])
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+    phone = factory.Sequence(lambda n: f"+6681{n:07d}")
+    country = "TH"
+    city = "Bangkok"
+    language = "en"
+    acquired_at = factory.LazyFunction(lambda: date.today() - timedelta(days=400))
+
+
+class InteractionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Interaction
+
+    customer = factory.SubFactory(CustomerFactory)
+    channel = Interaction.Channel.EMAIL
+    subject = factory.Sequence(lambda n: f"Question {n}")
+    opened_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=2))
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Order
+
+    customer = factory.SubFactory(CustomerFactory)
+    amount = Decimal("100.00")
+    currency = "USD"
+    ordered_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=10))
+
+
+class EngagementEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EngagementEvent
+
+    customer = factory.SubFactory(CustomerFactory)
+    kind = EngagementEvent.Kind.EMAIL_OPENED
+    occurred_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Referral
+
+    referrer = factory.SubFactory(CustomerFactory)
+    referred_email = factory.Sequence(lambda n: f"friend{n}@example.com")
+
+
+class SegmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Segment
+
+    name = factory.Sequence(lambda n: f"Segment {n}")
+    slug = factory.Sequence(lambda n: f"segment-{n}")
+    kind = Segment.Kind.DYNAMIC
+    filter_params = factory.LazyFunction(dict)
