@@ -1,3 +1,10 @@
 app_name = "surveys"
 
-urlpatterns: list = []
+
+from django.urls import path
+
+from surveys import views
+
+urlpatterns = [
+    path("s/<str:token>/", views.answer, name="answer"),
+]
