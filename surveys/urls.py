@@ -1,9 +1,8 @@
-app_name = "surveys"
-
-
 from django.urls import path
 
 from surveys import views
+
+app_name = "surveys"
 
 urlpatterns = [
     path("s/<str:token>/", views.answer, name="answer"),
