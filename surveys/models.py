@@ -1,13 +1,17 @@
 """Surveys customers answer from a personal link: NPS (0-10), CSAT (1-5), CES (1-7)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from customers.models import Customer, Interaction, Language
+
+COMMENT_MAX_LENGTH = 2000
 
 
 class Survey(models.Model):
@@ -90,6 +94,8 @@ class Invitation(models.Model):
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
     # sha256 hex of the URL token; a database dump cannot answer a survey.
     token_hash = models.CharField(max_length=64, unique=True)
+    # The reminder email carries a fresh link (the first token is not stored); both open this invitation.
+    reminder_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     language = models.CharField(max_length=8, choices=Language.choices, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
@@ -115,6 +121,22 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"{self.survey} → {self.customer}"
 
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at <= (now or timezone.now())
+
+    @property
+    def status(self) -> str:
+        """For staff: answered, expired, opened, sent or created."""
+        if self.answered_at:
+            return "answered"
+        if self.is_expired():
+            return "expired"
+        if self.opened_at:
+            return "opened"
+        if self.sent_at:
+            return "sent"
+        return "created"
+
 
 class Response(models.Model):
     """A customer's answer. One per invitation (database-enforced); changeable until the link expires."""
@@ -124,10 +146,13 @@ class Response(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="survey_responses")
     kind = models.CharField(max_length=4, choices=Survey.Kind.choices)
     score = models.PositiveSmallIntegerField()
-    comment = models.TextField(blank=True, max_length=2000)
+    comment = models.TextField(blank=True, max_length=COMMENT_MAX_LENGTH)
     language = models.CharField(max_length=8, choices=Language.choices, default=Language.ENGLISH)
     submitted_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Bumped on every change; the answer form carries the revision it was built from, so a replayed
+    # or concurrent POST is refused instead of silently overwriting a newer answer.
+    revision = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -143,6 +168,9 @@ class Response(models.Model):
                     | Q(kind="ces", score__gte=1, score__lte=7)
                 ),
                 name="response_score_in_scale",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("comment"), COMMENT_MAX_LENGTH), name="response_comment_length"
             ),
         ]
 
@@ -188,3 +216,39 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"Follow-up for {self.customer}"
+
+
+class SurveySendJob(models.Model):
+    """A bulk send to a customer list or segment, run by a Celery task; the progress page polls it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to start"
+        RUNNING = "running", "Sending"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Failed"
+
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="send_jobs")
+    channel = models.CharField(max_length=8, choices=Invitation.Channel.choices, default=Invitation.Channel.EMAIL)
+    # Who was selected when staff pressed send (ids), so a rerun sends to the same people.
+    customer_ids = models.JSONField(default=list)
+    description = models.CharField(max_length=300, blank=True, help_text="The filter or segment it came from.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    skipped_reasons = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Send {self.survey} to {self.total}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(self.processed * 100 / self.total)

@@ -1,0 +1,153 @@
+"""Reads of the surveys app, for views, emails, the profile panel and the timeline."""
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+
+from customers.models import Customer
+from surveys.models import FollowUp, Invitation, Response, Survey, SurveyText
+from surveys.tokens import hash_token
+
+LANGUAGE_CODES = [code for code, _ in settings.LANGUAGES]
+# token_urlsafe(24) gives 32 characters; anything far outside this shape is not one of ours.
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    """The invitation a link opens (first email's or reminder's token), or None. Malformed and
+    unknown tokens are indistinguishable to the caller.
+    """
+    if not TOKEN_SHAPE.match(token or ""):
+        return None
+    digest = hash_token(token)
+    return (
+        Invitation.objects.select_related("survey", "customer")
+        .filter(Q(token_hash=digest) | Q(reminder_token_hash=digest))
+        .first()
+    )
+
+
+def invitation_language(invitation: Invitation) -> str:
+    """The invitation's language, else the customer's, else English."""
+    for code in (invitation.language, invitation.customer.language):
+        if code in LANGUAGE_CODES:
+            return code
+    return settings.LANGUAGE_CODE
+
+
+def page_language(request: HttpRequest, invitation: Invitation | None) -> str:
+    """?lang= (the page's switcher), else the invitation's, else the customer's, else the browser's."""
+    requested = request.GET.get("lang", "")
+    if requested in LANGUAGE_CODES:
+        return requested
+    if invitation is not None:
+        for code in (invitation.language, invitation.customer.language):
+            if code in LANGUAGE_CODES:
+                return code
+    browser = getattr(request, "LANGUAGE_CODE", "")
+    return browser if browser in LANGUAGE_CODES else settings.LANGUAGE_CODE
+
+
+def survey_text(survey: Survey, language: str) -> SurveyText | None:
+    """The survey's text in `language`, else English, else any."""
+    texts = {t.language: t for t in survey.texts.all()}
+    return texts.get(language) or texts.get("en") or next(iter(texts.values()), None)
+
+
+def surveys_with_rates() -> QuerySet[Survey]:
+    """Every survey with invitations sent, answers and opens (response rate = answered / sent)."""
+    return Survey.objects.annotate(
+        sent_count=Count("invitations", filter=Q(invitations__sent_at__isnull=False)),
+        answered_count=Count("invitations", filter=Q(invitations__answered_at__isnull=False)),
+        opened_count=Count("invitations", filter=Q(invitations__opened_at__isnull=False)),
+        reminded_count=Count("invitations", filter=Q(invitations__reminded_at__isnull=False)),
+    ).order_by("name")
+
+
+def response_rate(answered: int, sent: int) -> float | None:
+    return None if not sent else round(answered * 100 / sent, 1)
+
+
+def survey_score_distribution(survey: Survey) -> list[dict[str, Any]]:
+    """Answers per score over the whole scale (zeros included), for the detail page's bar chart."""
+    counts = dict(
+        Response.objects.filter(invitation__survey=survey)
+        .values_list("score")
+        .annotate(n=Count("id"))
+        .values_list("score", "n")
+    )
+    low, high = survey.scale
+    total = sum(counts.values()) or 1
+    return [
+        {
+            "score": s,
+            "count": counts.get(s, 0),
+            "percent": round(counts.get(s, 0) * 100 / total),
+            "detractor": s <= Survey.DETRACTOR_MAX[survey.kind],
+        }
+        for s in range(low, high + 1)
+    ]
+
+
+def survey_responses(survey: Survey) -> QuerySet[Response]:
+    return (
+        Response.objects.filter(invitation__survey=survey)
+        .select_related("customer", "invitation")
+        .order_by("-submitted_at", "-id")
+    )
+
+
+def follow_up_queue(*, user: AbstractBaseUser, mine: bool = False, status: str = "") -> QuerySet[FollowUp]:
+    """Open items first (oldest first), then closed ones (latest closed first)."""
+    qs = FollowUp.objects.select_related(
+        "customer", "assigned_to", "closed_by", "response", "response__invitation__survey"
+    )
+    if mine:
+        qs = qs.filter(assigned_to=user)
+    if status in (FollowUp.Status.OPEN, FollowUp.Status.CLOSED):
+        qs = qs.filter(status=status)
+    # "open" > "closed" alphabetically, so descending status puts open items first.
+    return qs.order_by("-status", "created_at", "id")
+
+
+def customer_invitations(customer: Customer, limit: int = 10) -> list[Invitation]:
+    return list(
+        Invitation.objects.filter(customer=customer)
+        .select_related("survey", "response", "response__follow_up", "created_by")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def customer_timeline_items(customer: Customer) -> list[dict[str, Any]]:
+    """Survey events for the profile timeline: answers and closed follow-ups (with the staff note).
+    Each item: at, kind ("survey_answer" | "follow_up_closed"), title, body.
+    """
+    items: list[dict[str, Any]] = []
+    responses = Response.objects.filter(customer=customer).select_related("invitation__survey")
+    for r in responses:
+        items.append(
+            {
+                "at": r.submitted_at,
+                "kind": "survey_answer",
+                "title": f"{r.invitation.survey.name}: {r.score}",
+                "body": r.comment,
+            }
+        )
+    follow_ups = FollowUp.objects.filter(customer=customer, status=FollowUp.Status.CLOSED).select_related(
+        "closed_by", "response"
+    )
+    for f in follow_ups:
+        who = f.closed_by.get_username() if f.closed_by else "automatically"
+        items.append(
+            {
+                "at": f.closed_at,
+                "kind": "follow_up_closed",
+                "title": f"Follow-up closed ({who}) on score {f.response.score}",
+                "body": f.note,
+            }
+        )
+    return sorted(items, key=lambda i: i["at"], reverse=True)
