@@ -14,6 +14,18 @@ def compiled_translations() -> None:
     call_command("compiletranslations", verbosity=0)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def role_groups(django_db_setup: None, django_db_blocker: object) -> None:
+    """The role groups come from a data migration; a transactional test's flush at the end of an
+    earlier session (--reuse-db) removes them, so make sure they exist.
+    """
+    from django.contrib.auth.models import Group
+
+    with django_db_blocker.unblock():
+        for name in ("Agent", "Manager", "Admin"):
+            Group.objects.get_or_create(name=name)
+
+
 @pytest.fixture(autouse=True)
 def fresh_rate_limits() -> Iterator[None]:
     """Rate-limit counters live in the cache; every test starts with none used."""
