@@ -81,8 +81,8 @@ def _preselected(request: HttpRequest, invitation: Invitation) -> int | None:
     return value if low <= value <= high else None
 
 
-def _limited(request: HttpRequest) -> HttpResponse:
-    language = page_language(request, None)
+def _limited(request: HttpRequest, token: str) -> HttpResponse:
+    language = page_language(request, invitation_by_token(token))
     with translation.override(language):
         return _page(request, "surveys/public_rate_limited.html", language, {}, status=429)
 
@@ -91,7 +91,7 @@ def _limited(request: HttpRequest) -> HttpResponse:
 @ratelimit(key="ip", rate=_rate, method=ratelimit.ALL, block=False)
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     if getattr(request, "limited", False):
-        return _limited(request)
+        return _limited(request, token)
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
     invitation = invitation_by_token(token)
@@ -150,7 +150,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 def thanks(request: HttpRequest, token: str) -> HttpResponse:
     if getattr(request, "limited", False):
-        return _limited(request)
+        return _limited(request, token)
     invitation = invitation_by_token(token)
     language = page_language(request, invitation)
     with translation.override(language):
