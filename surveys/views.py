@@ -50,9 +50,10 @@ def _page(
     context = {**context, "page_language": language, "languages": _languages(request, language)}
     response = render(request, template, context, status=status)
     response["Content-Language"] = language
-    # Personal links must not end up in shared caches or referrers.
+    # Personal links must not end up in shared caches or in referrers sent to other sites
+    # ("no-referrer" would make browsers send "Origin: null" and fail the CSRF check).
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -320,8 +320,8 @@ class TestLinkStates:
         post_answer(csrf_client(), f"/s/{reminder_token}/", score="7")
         assert Response.objects.get().invitation == invitation
 
-    def test_pages_are_not_cached_and_send_no_referrer(self, nps) -> None:
+    def test_pages_are_not_cached_and_send_no_referrer_to_other_sites(self, nps) -> None:
         _, _, url = make_link(nps)
         page = Client().get(url)
         assert page["Cache-Control"] == "no-store"
-        assert page["Referrer-Policy"] == "no-referrer"
+        assert page["Referrer-Policy"] == "same-origin"
