@@ -151,8 +151,9 @@ class Response(models.Model):
     submitted_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     # Bumped on every change; the answer form carries the revision it was built from, so a replayed
-    # or concurrent POST is refused instead of silently overwriting a newer answer.
-    revision = models.PositiveIntegerField(default=1)
+    # or concurrent POST is refused instead of silently overwriting a newer answer. db_default: bulk loads
+    # (demo data) leave it out.
+    revision = models.PositiveIntegerField(default=1, db_default=1)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
