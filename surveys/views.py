@@ -105,7 +105,8 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             return _page(request, "surveys/public_closed.html", language, context, status=410)
         survey = invitation.survey
         if request.method != "POST":
-            invitation_open(invitation=invitation)
+            if request.method == "GET":
+                invitation_open(invitation=invitation)
             response = Response.objects.filter(invitation=invitation).first()
             selected = _preselected(request, invitation) if response is None else response.score
             initial = {"comment": response.comment} if response else {}

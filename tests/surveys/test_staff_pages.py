@@ -39,10 +39,13 @@ def test_the_survey_list_shows_response_rates_in_fixed_queries(
     assert "75.0 %" in html  # 3 answers / 4 sent
 
 
-def test_the_survey_detail_shows_the_distribution_and_answers(nps, agent_client) -> None:
+def test_the_survey_detail_shows_the_distribution_and_answers(nps, agent_client, django_assert_num_queries) -> None:
+    for _ in range(30):
+        answered(nps, 10)
     answered(nps, 2, comment="Too slow")
-    answered(nps, 10)
-    page = agent_client.get(f"/surveys/{nps.slug}/")
+    # session, user, groups, survey, texts, distribution, open follow-ups, answers count, answers page
+    with django_assert_num_queries(9):
+        page = agent_client.get(f"/surveys/{nps.slug}/")
     html = page.content.decode()
     assert page.status_code == 200
     assert "Too slow" in html
@@ -99,15 +102,17 @@ class TestFollowUpQueue:
 
 
 class TestProfilePanel:
-    def test_it_lists_recent_invitations_and_offers_sending(self, nps, agent) -> None:
+    def test_it_lists_recent_invitations_and_offers_sending(self, nps, agent, django_assert_num_queries) -> None:
         customer = CustomerFactory(consent_email=True)
         invitation_create(survey=nps, customer=customer)
         invitation, _ = invitation_create(survey=nps, customer=customer)
         response_submit(invitation_id=invitation.pk, score=4, comment="meh")
         request = RequestFactory().get("/customers/1/")
         request.user = agent
-        html = render_to_string("surveys/customer_surveys_panel.html", {"customer": customer, "request": request})
+        with django_assert_num_queries(2):  # active surveys, invitations with answers and follow-ups
+            html = render_to_string("surveys/customer_surveys_panel.html", {"customer": customer, "request": request})
         assert "Quarterly NPS" in html
+        assert "Follow-up open" in html
         assert "Answered" in html
         assert "detractor" in html
         assert "Create link to copy" in html

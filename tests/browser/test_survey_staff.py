@@ -1,0 +1,32 @@
+import pytest
+
+from customers.demo_data import ensure_default_surveys
+from surveys.models import FollowUp
+from surveys.services import invitation_create, response_submit
+from tests.conftest import browser_login
+from tests.customers.factories import CustomerFactory
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_agent_closes_a_detractor_follow_up_with_a_note(page, live_server, agent, artifacts_dir) -> None:
+    nps = next(s for s in ensure_default_surveys() if s.kind == "nps")
+    customer = CustomerFactory(name="Farah binti Ismail", owner=agent)
+    invitation, _ = invitation_create(survey=nps, customer=customer)
+    response_submit(invitation_id=invitation.pk, score=3, comment="Delivery was late")
+
+    browser_login(page, live_server, "agent")
+    page.goto(f"{live_server.url}/surveys/follow-ups/?mine=1")
+    row = page.get_by_role("row").filter(has_text="Farah binti Ismail")
+    assert "Delivery was late" in row.inner_text()
+    page.screenshot(path=str(artifacts_dir / "survey-follow-ups.png"), full_page=True)
+    row.get_by_label("Note").fill("Called Farah, apologised and refunded the delivery fee.")
+    row.get_by_role("button", name="Close with note").click()
+    page.get_by_text("closed. The note is on the timeline.").wait_for()
+    follow_up = FollowUp.objects.get()
+    assert follow_up.status == FollowUp.Status.CLOSED
+    assert follow_up.closed_by == agent
+
+    page.goto(f"{live_server.url}/surveys/")
+    assert page.get_by_role("link", name="Quarterly NPS").is_visible()
+    page.screenshot(path=str(artifacts_dir / "survey-list.png"), full_page=True)
