@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from customers.models import Customer, Interaction
 from metrics.stale import mark_customers_stale
@@ -100,10 +101,19 @@ def invitation_send(
             survey=survey, customer=customer, channel=channel, created_by=created_by, interaction=interaction
         )
         if channel == Invitation.Channel.EMAIL:
-            from surveys.tasks import send_invitation_email
-
-            transaction.on_commit(lambda: send_invitation_email.delay(invitation.pk, token))
+            transaction.on_commit(lambda: _enqueue_invitation_email(invitation.pk, token))
     return SendOutcome(invitation=invitation, token=token)
+
+
+def _enqueue_invitation_email(invitation_id: int, token: str) -> None:
+    """The token exists only in memory now: if the broker cannot take it, send in-process instead."""
+    from surveys.tasks import send_invitation_email
+
+    try:
+        send_invitation_email.delay(invitation_id, token)
+    except (OSError, OperationalError):
+        logger.warning("Broker unavailable; sending survey invitation %s in-process", invitation_id)
+        invitation_email_send(invitation_id=invitation_id, token=token)
 
 
 def invitation_email_send(*, invitation_id: int, token: str) -> bool:

@@ -31,7 +31,7 @@ def run_together(target, n: int = 2) -> list:
     return results
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_submits_leave_exactly_one_answer(default_surveys) -> None:
     invitation, _ = invitation_create(survey=default_surveys["nps"], customer=CustomerFactory())
     results = run_together(lambda i: response_submit(invitation_id=invitation.pk, score=[2, 9][i], expected_revision=0))
@@ -42,7 +42,7 @@ def test_two_simultaneous_submits_leave_exactly_one_answer(default_surveys) -> N
     assert isinstance(next(r for r in results if not isinstance(r, Response)), AnswerConflict)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_form_posts_get_one_303_and_one_409(default_surveys) -> None:
     invitation, token = invitation_create(survey=default_surveys["csat"], customer=CustomerFactory())
     url = f"/s/{token}/"

@@ -194,3 +194,16 @@ def test_a_segment_can_be_bulk_sent_from_the_send_page(nps, agent_client, django
     progress = agent_client.get(f"/surveys/send/{job.pk}/progress.json").json()
     assert (progress["status"], progress["sent"], progress["percent"]) == ("done", 2, 100)
     assert agent_client.get(f"/surveys/send/{job.pk}/").status_code == 200
+
+
+def test_an_invitation_is_emailed_in_process_when_the_broker_is_down(nps, django_capture_on_commit_callbacks) -> None:
+    from unittest import mock
+
+    with (
+        mock.patch("surveys.tasks.send_invitation_email.delay", side_effect=ConnectionError),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        outcome = invitation_send(survey=nps, customer=consenting(), channel=Invitation.Channel.EMAIL)
+    assert len(mail.outbox) == 1
+    outcome.invitation.refresh_from_db()
+    assert outcome.invitation.sent_at is not None
