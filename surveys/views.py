@@ -24,6 +24,9 @@ from surveys.models import Invitation, Response
 from surveys.selectors import invitation_by_token, page_language, survey_text
 from surveys.services import AnswerConflict, InvitationExpired, invitation_open, response_submit
 
+# One budget per client address for all public survey pages.
+RATE_GROUP = "surveys.public"
+
 
 def _rate(group: str, request: HttpRequest) -> str:
     return settings.SURVEY_RATE_LIMIT
@@ -57,8 +60,9 @@ def _page(
     return response
 
 
-def _answer_context(invitation: Invitation, language: str, form: AnswerForm, selected: int | None) -> dict[str, Any]:
-    response = Response.objects.filter(invitation=invitation).first()
+def _answer_context(
+    invitation: Invitation, language: str, form: AnswerForm, selected: int | None, response: Response | None
+) -> dict[str, Any]:
     return {
         "invitation": invitation,
         "first_name": invitation.customer.greeting_name,
@@ -89,7 +93,7 @@ def _limited(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @csrf_exempt  # checked in the view, to answer with a translated page
-@ratelimit(key="ip", rate=_rate, method=ratelimit.ALL, block=False)
+@ratelimit(group=RATE_GROUP, key="ip", rate=_rate, method=ratelimit.ALL, block=False)
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     if getattr(request, "limited", False):
         return _limited(request, token)
@@ -111,15 +115,15 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             selected = _preselected(request, invitation) if response is None else response.score
             initial = {"comment": response.comment} if response else {}
             form = AnswerForm(survey=survey, initial=initial)
-            return _page(
-                request, "surveys/public_answer.html", language, _answer_context(invitation, language, form, selected)
-            )
+            context = _answer_context(invitation, language, form, selected, response)
+            return _page(request, "surveys/public_answer.html", language, context)
         if _csrf_rejected(request):
             return _page(request, "surveys/public_csrf.html", language, {"retry_url": request.path}, status=403)
         form = AnswerForm(request.POST, survey=survey)
         if not form.is_valid():
             selected = form.cleaned_data.get("score") if hasattr(form, "cleaned_data") else None
-            context = _answer_context(invitation, language, form, selected)
+            response = Response.objects.filter(invitation=invitation).first()
+            context = _answer_context(invitation, language, form, selected, response)
             return _page(request, "surveys/public_answer.html", language, context, status=400)
         revision = form.cleaned_data.get("revision")
         try:
@@ -136,19 +140,20 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         except AnswerConflict:
             current = Response.objects.filter(invitation=invitation).first()
             form = AnswerForm(survey=survey, initial={"comment": current.comment if current else ""})
-            context = _answer_context(invitation, language, form, current.score if current else None)
+            context = _answer_context(invitation, language, form, current.score if current else None, current)
             context["conflict"] = True
             return _page(request, "surveys/public_answer.html", language, context, status=409)
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
                 form.add_error(name if name in form.fields else None, messages)
-            context = _answer_context(invitation, language, form, None)
+            response = Response.objects.filter(invitation=invitation).first()
+            context = _answer_context(invitation, language, form, None, response)
             return _page(request, "surveys/public_answer.html", language, context, status=400)
         thanks = reverse("surveys:thanks", kwargs={"token": token})
         return HttpResponseRedirect(f"{thanks}?{urlencode({'lang': language})}", status=303)
 
 
-@ratelimit(key="ip", rate=_rate, method=ratelimit.ALL, block=False)
+@ratelimit(group=RATE_GROUP, key="ip", rate=_rate, method=ratelimit.ALL, block=False)
 @require_http_methods(["GET", "HEAD"])
 def thanks(request: HttpRequest, token: str) -> HttpResponse:
     if getattr(request, "limited", False):

@@ -325,3 +325,11 @@ class TestLinkStates:
         page = Client().get(url)
         assert page["Cache-Control"] == "no-store"
         assert page["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.django_db
+def test_opening_a_link_takes_a_fixed_number_of_queries(nps, django_assert_num_queries) -> None:
+    _, _, url = make_link(nps)
+    # invitation with survey and customer, opened_at, answer, survey texts
+    with django_assert_num_queries(4):
+        assert Client().get(url).status_code == 200

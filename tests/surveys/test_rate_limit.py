@@ -26,3 +26,14 @@ def test_guessing_links_is_rate_limited(db) -> None:
     client = Client(REMOTE_ADDR="198.51.100.7")
     statuses = [client.get(f"/s/{'A' * 31}{i}/").status_code for i in range(5)]
     assert statuses == [404, 404, 404, 429, 429]
+
+
+@override_settings(SURVEY_RATE_LIMIT="4/m")
+def test_the_answer_and_thank_you_pages_share_one_budget(nps) -> None:
+    _, token = invitation_create(survey=nps, customer=CustomerFactory())
+    client = Client(REMOTE_ADDR="192.0.2.44")
+    assert client.get(f"/s/{token}/").status_code == 200
+    assert client.get(f"/s/{token}/").status_code == 200
+    assert client.get(f"/s/{token}/thanks/").status_code == 302
+    assert client.get(f"/s/{token}/thanks/").status_code == 302
+    assert client.get(f"/s/{token}/thanks/").status_code == 429
