@@ -1,6 +1,7 @@
 """Reads of the surveys app, for views, emails, the profile panel and the timeline."""
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
 from customers.models import Customer
+from metrics import formulas
 from surveys.models import FollowUp, Invitation, Response, Survey, SurveyText
 from surveys.tokens import hash_token
 
@@ -68,8 +70,44 @@ def surveys_with_rates() -> QuerySet[Survey]:
     ).order_by("name")
 
 
-def response_rate(answered: int, sent: int) -> float | None:
-    return None if not sent else round(answered * 100 / sent, 1)
+def response_rate(answered: int, sent: int) -> Decimal | None:
+    return formulas.quantize(formulas.response_rate(answered, sent))
+
+
+def survey_headline(survey: Survey, distribution: list[dict[str, Any]]) -> dict[str, Any]:
+    """The survey's score by the glossary's formulas, from its distribution, with the answer count:
+    NPS with its 95 % margin of error, CSAT % satisfied with the mean, CES mean with % easy.
+    """
+    counts = {row["score"]: row["count"] for row in distribution}
+    n = sum(counts.values())
+    total = sum(score * c for score, c in counts.items())
+
+    def between(low: int, high: int) -> int:
+        return sum(c for score, c in counts.items() if low <= score <= high)
+
+    if survey.kind == Survey.Kind.NPS:
+        p, pa, d = between(9, 10), between(7, 8), between(0, 6)
+        return {
+            "n": n,
+            "label": "NPS",
+            "value": formulas.quantize(formulas.nps(p, pa, d), "1"),
+            "detail": f"± {formulas.quantize(formulas.nps_margin_of_error(p, pa, d), '0.1')} (95 %)" if n else "",
+        }
+    if survey.kind == Survey.Kind.CSAT:
+        share = formulas.quantize(formulas.csat_from_counts(between(4, 5), n))
+        return {
+            "n": n,
+            "label": "CSAT (% 4–5)",
+            "value": f"{share} %" if share is not None else None,
+            "detail": f"mean {formulas.quantize(formulas.mean(total, n), '0.01')}" if n else "",
+        }
+    easy = formulas.quantize(formulas.ces_easy_share(between(5, 7), n))
+    return {
+        "n": n,
+        "label": "CES (mean)",
+        "value": formulas.quantize(formulas.mean(total, n), "0.01"),
+        "detail": f"{easy} % answered 5–7" if n else "",
+    }
 
 
 def survey_score_distribution(survey: Survey) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from surveys.rules import SkipReason
 from surveys.selectors import (
     follow_up_queue,
     response_rate,
+    survey_headline,
     survey_responses,
     survey_score_distribution,
     surveys_with_rates,
@@ -44,9 +45,11 @@ def survey_detail(request: HttpRequest, slug: str) -> HttpResponse:
     survey.rate = response_rate(survey.answered_count, survey.sent_count)
     page = Paginator(survey_responses(survey), 25).get_page(request.GET.get("page"))
     open_follow_ups = FollowUp.objects.filter(response__invitation__survey=survey, status=FollowUp.Status.OPEN).count()
+    distribution = survey_score_distribution(survey)
     context = {
         "survey": survey,
-        "distribution": survey_score_distribution(survey),
+        "distribution": distribution,
+        "headline": survey_headline(survey, distribution),
         "page": page,
         "open_follow_ups": open_follow_ups,
     }

@@ -152,3 +152,21 @@ class TestProfilePanel:
 def test_an_invalid_customer_filter_gets_400_on_the_send_page(nps, agent_client) -> None:
     assert agent_client.get("/surveys/send/?lifecycle_stage=bogus").status_code == 400
     assert agent_client.get("/surveys/send/?segment=missing").status_code == 400
+
+
+def test_survey_headlines_follow_the_glossary_examples(default_surveys) -> None:
+    from surveys.selectors import survey_headline
+
+    def headline(kind, scores):
+        survey = default_surveys[kind]
+        low, high = survey.scale
+        distribution = [{"score": s, "count": scores.count(s)} for s in range(low, high + 1)]
+        return survey_headline(survey, distribution)
+
+    nps = headline("nps", [10] * 300 + [7] * 100 + [3] * 100)
+    assert (nps["n"], str(nps["value"])) == (500, "40")
+    csat = headline("csat", [4, 5, 5, 3, 1])
+    assert (csat["value"], csat["detail"]) == ("60.0 %", "mean 3.60")
+    ces = headline("ces", [7, 6, 5, 2])
+    assert (str(ces["value"]), ces["detail"]) == ("5.00", "75.0 % answered 5–7")
+    assert headline("nps", [])["value"] is None
