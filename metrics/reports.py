@@ -564,6 +564,12 @@ class Table:
     row_header: bool = True  # the first cell of each row names it
     export_url: str = ""
 
+    @property
+    def columns(self) -> list[tuple[str, bool]]:
+        """(header, numeric) pairs: numeric columns are right-aligned."""
+        first = self.rows[0] if self.rows else []
+        return [(h, i > 0 and (i >= len(first) or first[i].numeric)) for i, h in enumerate(self.headers)]
+
     def csv_rows(self) -> list[list[Any]]:
         return [[cell.value for cell in row] for row in self.rows]
 

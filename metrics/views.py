@@ -52,6 +52,8 @@ def _render_report(request: HttpRequest, segment: Segment, table: str | None = N
             raise Http404("No such table.")
         return _export_table(report.tables[table], segment.slug, f"{months.first:%Y-%m}", f"{months.last:%Y-%m}")
     query = {**months.query(), "group": group}
+    for key, each in report.tables.items():
+        each.export_url = f"{reverse('metrics:segment_export', args=[segment.slug, key])}?{urlencode(query)}"
     context = {
         "report": report,
         "segment": segment,
@@ -105,10 +107,12 @@ def compare(request: HttpRequest) -> HttpResponse:
     result = reports.comparison(segments=selected, months=months)
     if request.GET.get("format") == "csv":
         return _export_table(result.table, "comparison", f"{months.first:%Y-%m}", f"{months.last:%Y-%m}")
+    segments_query = urlencode([("segments", s.slug) for s in selected])
+    result.table.export_url = f"{reverse('metrics:compare')}?{segments_query}&{urlencode(months.query())}&format=csv"
     context.update(
         comparison=result,
         charts=[(result.chart, result.table), (result.trend_chart, None)],
-        segments_query=urlencode([("segments", s.slug) for s in selected]),
+        segments_query=segments_query,
     )
     return render(request, "metrics/report_compare.html", context)
 

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.html import escape
 
 from customers.models import Segment
 from metrics.models import CohortCell, RecomputeRun, SegmentSnapshot
@@ -213,6 +214,7 @@ def test_each_chart_has_its_data_in_a_json_script_and_a_table(manager_client, vi
         assert f'id="chart-{chart}"' in html
         assert f'id="chart-data-{chart}"' in html
         assert f'id="table-{chart}"' in html
+        assert f'href="{escape(f"/reports/segments/vip/export/{chart}.csv?{period_query(month, month)}")}"' in html
     assert "vendor/chart.js/chart.umd.min.js" in html
     assert "cdn" not in html.lower()
 
@@ -474,7 +476,10 @@ def test_two_segments_are_compared_side_by_side_with_all_customers(manager_clien
     nps_row = table.rows[0]
     assert [c.value for c in nps_row[1:]] == [Decimal("40.0"), Decimal("-100.0"), Decimal("38.5")]
     assert "n = 500" in nps_row[1].text
-    assert 'id="chart-data-comparison"' in response.content.decode()
+    html = response.content.decode()
+    assert 'id="chart-data-comparison"' in html
+    export = f"/reports/compare/?segments=vip&segments=th&from={month:%Y-%m}&to={month:%Y-%m}&format=csv"
+    assert f'href="{escape(export)}"' in html
 
 
 def test_comparing_needs_two_segments(manager_client, vip):
