@@ -806,7 +806,12 @@ def trend_tables(segment: Segment, series: list[tuple[date, Totals]], group: str
                 Cell(formulas.quantize(formulas._ratio_percent(t.detractors, t.nps_n))),
             ]
         )
-    period = Group.CHOICES[[g for g, _ in Group.CHOICES].index(group)][1]
+    # Figures without a narrower filter link to the segment's customers.
+    for table_rows in (nps, csat, ces, retention, revenue, distribution):
+        for row in table_rows:
+            for cell in row[1:]:
+                cell.href = cell.href or seg_link
+    period = dict(Group.CHOICES)[group]
     return {
         "nps": Table("nps", "NPS", [period, "NPS", "Margin of error (±)", "Answers"], nps),
         "csat": Table("csat", "CSAT", [period, "CSAT %", "Mean (1–5)", "Answers"], csat),
@@ -919,8 +924,9 @@ def cohort_table(segment: Segment, months: MonthRange) -> Table:
     rows = []
     for cohort_month, row in sorted(by_cohort.items()):
         size = next(iter(row.values())).cohort_size
-        acquired = customers_url(segment, **acquired_in(cohort_month, add_months(cohort_month, 1)))
-        out = [text_cell(f"{cohort_month:%Y-%m}"), Cell(size, href=acquired)]
+        acquired = acquired_in(cohort_month, add_months(cohort_month, 1))
+        still_active = customers_url(segment, **acquired, lifecycle_stage="active")
+        out = [text_cell(f"{cohort_month:%Y-%m}"), Cell(size, href=customers_url(segment, **acquired))]
         for since in range(width):
             cell = row.get(since)
             share = formulas.quantize(formulas._ratio_percent(cell.active, cell.cohort_size)) if cell else None
@@ -933,6 +939,7 @@ def cohort_table(segment: Segment, months: MonthRange) -> Table:
                 Cell(
                     share,
                     f"{share} %",
+                    still_active,
                     style=f"background-color: rgba(36, 87, 214, {alpha:.2f}); color: {colour}",
                 )
             )
@@ -1030,6 +1037,7 @@ def comparison(*, segments: list[Segment], months: MonthRange) -> Comparison:
         "id": "comparison",
         "title": "Segments side by side",
         "type": "bar",
+        "horizontal": True,
         "labels": [METRICS_BY_KEY[k].label + (" (pts)" if k == "nps" else " %") for k in COMPARED if k != "ces"],
         "datasets": [
             {"label": s.name, "data": [_num(per_segment[s.pk][k].value) for k in COMPARED if k != "ces"]} for s in shown

@@ -21,6 +21,13 @@
       };
     });
     var y = spec.y || {};
+    var valueAxis = {
+      stacked: stacked,
+      suggestedMin: y.min,
+      suggestedMax: y.max,
+      title: { display: !!y.title, text: y.title || "" }
+    };
+    var categoryAxis = { stacked: stacked, ticks: { autoSkip: !spec.horizontal, maxRotation: 0 } };
     return {
       type: spec.type,
       data: { labels: spec.labels, datasets: datasets },
@@ -33,15 +40,8 @@
           legend: { display: datasets.length > 1, position: "bottom" },
           title: { display: false }
         },
-        scales: {
-          x: { stacked: stacked, ticks: { autoSkip: true, maxRotation: 0 } },
-          y: {
-            stacked: stacked,
-            suggestedMin: y.min,
-            suggestedMax: y.max,
-            title: { display: !!y.title, text: y.title || "" }
-          }
-        }
+        indexAxis: spec.horizontal ? "y" : "x",
+        scales: spec.horizontal ? { x: valueAxis, y: categoryAxis } : { x: categoryAxis, y: valueAxis }
       }
     };
   }

@@ -52,7 +52,7 @@ def report_data(transactional_db):
             "revenue": Decimal(1000 + i * 90),
         }
         make_snapshot(vip, month, **counts)
-        make_snapshot(everyone, month, **WORKED)
+        make_snapshot(everyone, month, **{**counts, "customers_lost": 400})
         for since in range(i + 1):
             CohortCell.objects.create(
                 segment=vip,
@@ -101,3 +101,20 @@ def test_a_manager_sees_the_charts_and_downloads_a_csv(page, live_server, make_u
     page.emulate_media(media="print")
     page.screenshot(path=str(artifacts_dir / "reports-segment-print.png"), full_page=True)
     assert not page.locator("header.topbar").is_visible()
+
+
+def test_the_comparison_chart_draws_two_segments(page, live_server, make_user, report_data, artifacts_dir):
+    make_user("manager", Role.MANAGER)
+    other = SegmentFactory(name="Malaysia", slug="my")
+    make_snapshot(other, this_month(), promoters=50, passives=20, detractors=30, customers_start=100, customers_end=90)
+    browser_login(page, live_server, "manager")
+    page.goto(f"{live_server.url}/reports/segments/")
+    page.get_by_label("Compare VIP ลูกค้าประจำ").check()
+    page.get_by_label("Compare Malaysia").check()
+    page.get_by_role("button", name="Compare the ticked segments").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("heading", name="Compare segments").is_visible()
+    for chart in ["comparison", "comparison-nps"]:
+        drawn = page.locator(f"canvas#chart-{chart}").evaluate(PAINTED)
+        assert drawn["painted"] > 500, f"{chart} chart is blank"
+    page.screenshot(path=str(artifacts_dir / "reports-compare.png"), full_page=True)
