@@ -21,7 +21,7 @@ class MonthInput(forms.TextInput):
 class PeriodForm(forms.Form):
     """?from=YYYY-MM&to=YYYY-MM&group=month|quarter|year; blank means the last 12 complete months + this one."""
 
-    def __init__(self, data: Any = None, *, today: date | None = None, **kwargs: Any) -> None:
+    def __init__(self, data: Any = None, *, today: date | None = None, grouping: bool = True, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
         self.today = today or timezone.localdate()
         default = MonthRange.default(self.today)
@@ -34,6 +34,8 @@ class PeriodForm(forms.Form):
             ),
             "group": forms.ChoiceField(label="Group by", choices=Group.CHOICES, required=False, initial=Group.MONTH),
         }
+        if not grouping:
+            del self.fields["group"]
 
     def _month(self, name: str) -> date | None:
         value = (self.cleaned_data.get(name) or "").strip()

@@ -1074,7 +1074,10 @@ def segments_for_list() -> QuerySet[Segment]:
     """Segments with their latest snapshot's member count and time: one query (subqueries)."""
     from django.db.models import OuterRef, Subquery
 
-    latest = SegmentSnapshot.objects.filter(segment=OuterRef("pk")).order_by("-period_start")
+    # Served by the snapshot_one_per_period unique index (segment, period, period_start).
+    latest = SegmentSnapshot.objects.filter(segment=OuterRef("pk"), period=SegmentSnapshot.Period.MONTH).order_by(
+        "-period_start"
+    )
     return Segment.objects.select_related("created_by").annotate(
         last_member_count=Subquery(latest.values("member_count")[:1]),
         last_computed_at=Subquery(latest.values("computed_at")[:1]),

@@ -28,8 +28,8 @@ manager_required = role_required(Role.MANAGER)
 RUN_GIVES_UP_AFTER = timedelta(hours=2)
 
 
-def _period(request: HttpRequest) -> tuple[PeriodForm, reports.MonthRange, str]:
-    form = PeriodForm(request.GET if {"from", "to", "group"} & set(request.GET) else None)
+def _period(request: HttpRequest, grouping: bool = True) -> tuple[PeriodForm, reports.MonthRange, str]:
+    form = PeriodForm(request.GET if {"from", "to", "group"} & set(request.GET) else None, grouping=grouping)
     months, group = form.period()
     return form, months, group
 
@@ -88,7 +88,7 @@ def segment_export(request: HttpRequest, slug: str, table: str) -> HttpResponse:
 @manager_required
 @require_GET
 def compare(request: HttpRequest) -> HttpResponse:
-    form, months, _group = _period(request)
+    form, months, _group = _period(request, grouping=False)
     slugs = list(dict.fromkeys(s for s in request.GET.getlist("segments") if s))
     chosen = {s.slug: s for s in Segment.objects.filter(slug__in=slugs)}
     unknown = [s for s in slugs if s not in chosen]
@@ -152,7 +152,9 @@ def segment_create(request: HttpRequest) -> HttpResponse:
     """/reports/segments/new/?<customer filter>: the filter comes from the customer list's query string."""
     source = request.POST if request.method == "POST" else request.GET
     params = segment_services.filter_params_from(source)
-    if request.method == "POST":
+    if request.method == "POST" and "preview" in request.POST:
+        form = SegmentForm(initial=request.POST.dict())
+    elif request.method == "POST":
         form = SegmentForm(request.POST)
         if form.is_valid():
             try:
@@ -202,7 +204,10 @@ def _editable_segment(slug: str) -> Segment:
 def segment_edit(request: HttpRequest, slug: str) -> HttpResponse:
     segment = _editable_segment(slug)
     dynamic = segment.kind == Segment.Kind.DYNAMIC
-    if request.method == "POST":
+    if request.method == "POST" and "preview" in request.POST:
+        params = segment_services.filter_params_from(request.POST)
+        form = SegmentForm(initial=request.POST.dict(), instance=segment)
+    elif request.method == "POST":
         params = segment_services.filter_params_from(request.POST)
         form = SegmentForm(request.POST, instance=segment)
         if form.is_valid():
@@ -221,8 +226,6 @@ def segment_edit(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect("metrics:segment", slug=segment.slug)
     else:
         params = dict(segment.filter_params or {}) if dynamic else {}
-        if "preview" in request.GET:
-            params = segment_services.filter_params_from(request.GET)
         form = SegmentForm(instance=segment)
     count, filter_errors = _preview_count(params, segment.kind) if dynamic else (None, [])
     return render(

@@ -154,3 +154,13 @@ def test_the_segment_list_shows_members_at_the_last_computation(manager_client):
     assert '<a href="/customers/?segment=vip">42</a>' in html
     assert 'href="/reports/segments/vip/edit/"' in html
     assert 'href="/reports/segments/all-customers/edit/"' not in html
+
+
+def test_updating_the_count_previews_without_saving(manager_client, customers):
+    response = manager_client.post(
+        "/reports/segments/new/", {"name": "Draft", "kind": "dynamic", "lifecycle_stage": "at_risk", "preview": "1"}
+    )
+    assert response.status_code == 200
+    assert response.context["preview_count"] == 1
+    assert not Segment.objects.filter(name="Draft").exists()
+    assert 'value="Draft"' in response.content.decode()
