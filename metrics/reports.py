@@ -124,6 +124,23 @@ def bucket_label(start: date, group: str) -> str:
     return f"{start:%Y-%m}"
 
 
+def period_presets(today: date | None = None) -> list[tuple[str, MonthRange, str]]:
+    """Shortcuts of the period picker: (label, months, grouping), in settings.TIME_ZONE."""
+    current = month_start(today or timezone.localdate())
+    quarter = bucket_of(current, Group.QUARTER)
+    year = date(current.year, 1, 1)
+    return [
+        ("Last 12 months and this one", MonthRange.default(current), Group.MONTH),
+        ("This month", MonthRange(current, current), Group.MONTH),
+        ("Last month", MonthRange(add_months(current, -1), add_months(current, -1)), Group.MONTH),
+        ("This quarter", MonthRange(quarter, current), Group.MONTH),
+        ("Last quarter", MonthRange(add_months(quarter, -3), add_months(quarter, -1)), Group.MONTH),
+        ("This year", MonthRange(year, current), Group.MONTH),
+        ("Last year", MonthRange(add_months(year, -12), add_months(year, -1)), Group.QUARTER),
+        ("Three years by quarter", MonthRange(add_months(year, -24), current), Group.QUARTER),
+    ]
+
+
 # Summing snapshots ------------------------------------------------------------------------
 
 SUMMED_FIELDS = [

@@ -22,6 +22,7 @@ from metrics import segments as segment_services
 from metrics.exports import csv_filename, csv_response, csv_streaming_response
 from metrics.forms import MembersAddForm, PeriodForm, SegmentForm
 from metrics.models import RecomputeRun
+from metrics.reports import Group
 
 manager_required = role_required(Role.MANAGER)
 # A run that has not finished after this long is treated as dead: another one may start.
@@ -32,6 +33,17 @@ def _period(request: HttpRequest, grouping: bool = True) -> tuple[PeriodForm, re
     form = PeriodForm(request.GET if {"from", "to", "group"} & set(request.GET) else None, grouping=grouping)
     months, group = form.period()
     return form, months, group
+
+
+def _presets(request: HttpRequest, months: reports.MonthRange, group: str) -> list[tuple[str, str, bool]]:
+    """(label, query string, current) for the period shortcuts; other parameters (segments) are kept."""
+    skip = {"from", "to", "group", "format", "table"}
+    kept = [(key, value) for key, values in request.GET.lists() if key not in skip for value in values]
+    out = []
+    for label, preset, preset_group in reports.period_presets():
+        query = urlencode([*kept, *preset.query().items(), ("group", preset_group)])
+        out.append((label, query, preset == months and preset_group == group))
+    return out
 
 
 def _run_context() -> dict[str, Any]:
@@ -59,6 +71,7 @@ def _render_report(request: HttpRequest, segment: Segment, table: str | None = N
         "segment": segment,
         "form": form,
         "period_query": urlencode(query),
+        "presets": _presets(request, months, group),
         "segments": list(Segment.objects.only("name", "slug")),
         "charts": [(chart, report.tables[chart["id"]]) for chart in report.charts],
         "time_zone": timezone.get_current_timezone_name(),
@@ -99,6 +112,7 @@ def compare(request: HttpRequest) -> HttpResponse:
         "selected_slugs": [s.slug for s in selected],
         "unknown": unknown,
         "period_query": urlencode(months.query()),
+        "presets": [p for p in _presets(request, months, Group.MONTH) if "quarter" not in p[0]],
         "time_zone": timezone.get_current_timezone_name(),
     }
     if len(selected) < 2:

@@ -506,3 +506,19 @@ def test_a_local_month_boundary_uses_the_configured_time_zone(manager_client, se
     response = manager_client.get(f"/reports/?{period_query(first, first)}")
     # 23:30 UTC is 06:30 the next day in Bangkok; 16:30 UTC is 23:30 the same day.
     assert [c.comment for c in response.context["report"].comments] == ["late"]
+
+
+def test_period_shortcuts_cover_quarters_and_years(manager_client, vip):
+    response = manager_client.get("/reports/segments/vip/")
+    presets = {label: query for label, query, _current in response.context["presets"]}
+    current = this_month()
+    quarter_start = date(current.year, (current.month - 1) // 3 * 3 + 1, 1)
+    assert presets["This quarter"] == f"from={quarter_start:%Y-%m}&to={current:%Y-%m}&group=month"
+    assert presets["Last year"] == f"from={current.year - 1}-01&to={current.year - 1}-12&group=quarter"
+    assert response.context["presets"][0][2] is True  # the default range
+
+
+def test_comparison_shortcuts_keep_the_chosen_segments(manager_client, vip):
+    SegmentFactory(slug="th")
+    response = manager_client.get("/reports/compare/?segments=vip&segments=th")
+    assert all(q.startswith("segments=vip&segments=th&from=") for _, q, _ in response.context["presets"])
