@@ -116,12 +116,18 @@ def bucket_of(month: date, group: str) -> date:
     return month
 
 
-def bucket_label(start: date, group: str) -> str:
+def bucket_label(start: date, group: str, months: "MonthRange | None" = None) -> str:
+    """ "2026-03", "2026 Q1" or "2026"; a quarter or year the range only partly covers says so."""
     if group == Group.QUARTER:
-        return f"{start.year} Q{(start.month - 1) // 3 + 1}"
-    if group == Group.YEAR:
-        return str(start.year)
-    return f"{start:%Y-%m}"
+        label = f"{start.year} Q{(start.month - 1) // 3 + 1}"
+    elif group == Group.YEAR:
+        label = str(start.year)
+    else:
+        return f"{start:%Y-%m}"
+    length = 3 if group == Group.QUARTER else 12
+    if months is not None and (start < months.first or add_months(start, length) > months.end):
+        label += " (part)"
+    return label
 
 
 def period_presets(today: date | None = None) -> list[tuple[str, MonthRange, str]]:
@@ -724,7 +730,7 @@ def segment_report(*, segment: Segment, months: MonthRange, group: str = Group.M
         group=group,
         kpis=kpis,
         tables=tables,
-        charts=trend_charts(series, group),
+        charts=trend_charts(series, group, months),
         cohort=cohort,
         comments=comments,
         freshness=Freshness(current.computed_at or (max(s.computed_at for s in mine) if mine else None)),
@@ -764,7 +770,7 @@ def trend_tables(segment: Segment, series: list[tuple[date, Totals]], group: str
     nps, csat, ces, retention, revenue, distribution = [], [], [], [], [], []
     for start, t in series:
         f = figures(t)
-        label = bucket_label(start, group)
+        label = bucket_label(start, group, months)
         end = bucket_end(start, group, months)
         label_cell = text_cell(label)
         nps.append(
@@ -851,9 +857,9 @@ def trend_tables(segment: Segment, series: list[tuple[date, Totals]], group: str
     }
 
 
-def trend_charts(series: list[tuple[date, Totals]], group: str) -> list[dict[str, Any]]:
+def trend_charts(series: list[tuple[date, Totals]], group: str, months: MonthRange) -> list[dict[str, Any]]:
     """Chart.js data, rendered by static/js/reports.js from json_script tags."""
-    labels = [bucket_label(start, group) for start, _ in series]
+    labels = [bucket_label(start, group, months) for start, _ in series]
     f = [figures(t) for _, t in series]
     totals = [t for _, t in series]
 
@@ -1018,6 +1024,7 @@ def comments_table(comments: list[Response]) -> Table:
 
 # Comparing segments -----------------------------------------------------------------------
 
+MAX_COMPARED = 8
 COMPARED = ["nps", "csat", "ces", "response_rate", "retention", "churn", "ctr", "engagement"]
 
 

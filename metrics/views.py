@@ -115,8 +115,8 @@ def compare(request: HttpRequest) -> HttpResponse:
         "presets": [p for p in _presets(request, months, Group.MONTH) if "quarter" not in p[0]],
         "time_zone": timezone.get_current_timezone_name(),
     }
-    if len(selected) < 2:
-        context["error"] = "Choose two or more segments to compare."
+    if len(selected) < 2 or len(selected) > reports.MAX_COMPARED:
+        context["error"] = f"Choose from two to {reports.MAX_COMPARED} segments to compare."
         return render(request, "metrics/report_compare.html", context, status=400 if slugs else 200)
     result = reports.comparison(segments=selected, months=months)
     if request.GET.get("format") == "csv":
