@@ -5,10 +5,9 @@ from datetime import date
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 
 from customers.models import Segment
-from metrics.reports import MAX_MONTHS, Group, MonthRange, month_start, parse_month
+from metrics.reports import MAX_MONTHS, Group, MonthRange, month_start, parse_month, report_today
 
 
 class MonthInput(forms.TextInput):
@@ -23,7 +22,7 @@ class PeriodForm(forms.Form):
 
     def __init__(self, data: Any = None, *, today: date | None = None, grouping: bool = True, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
-        self.today = today or timezone.localdate()
+        self.today = today or report_today()
         default = MonthRange.default(self.today)
         self.fields = {
             "from": forms.CharField(

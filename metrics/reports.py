@@ -23,8 +23,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
-from django.db.models import Max, Q, QuerySet
+from django.conf import settings
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -61,6 +63,15 @@ def month_start(day: date) -> date:
     return day.replace(day=1)
 
 
+def report_zone() -> ZoneInfo:
+    """Reports count days and months in this one zone, whoever looks at them."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def report_today() -> date:
+    return timezone.localdate(timezone=report_zone())
+
+
 def parse_month(value: str) -> date:
     """ "2026-03" → date(2026, 3, 1); ValueError otherwise."""
     year, month = value.strip().split("-")
@@ -78,7 +89,7 @@ class MonthRange:
 
     @classmethod
     def default(cls, today: date | None = None) -> "MonthRange":
-        current = month_start(today or timezone.localdate())
+        current = month_start(today or report_today())
         return cls(add_months(current, -(DEFAULT_MONTHS - 1)), current)
 
     @property
@@ -132,7 +143,7 @@ def bucket_label(start: date, group: str, months: "MonthRange | None" = None) ->
 
 def period_presets(today: date | None = None) -> list[tuple[str, MonthRange, str]]:
     """Shortcuts of the period picker: (label, months, grouping), in settings.TIME_ZONE."""
-    current = month_start(today or timezone.localdate())
+    current = month_start(today or report_today())
     quarter = bucket_of(current, Group.QUARTER)
     year = date(current.year, 1, 1)
     return [
@@ -989,7 +1000,7 @@ def detractor_q() -> Q:
 
 
 def local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    return datetime.combine(day, datetime.min.time(), tzinfo=report_zone())
 
 
 def detractor_comments(segment: Segment, months: MonthRange, limit: int = COMMENTS_SHOWN) -> list[Response]:
@@ -1011,7 +1022,7 @@ def detractor_comments(segment: Segment, months: MonthRange, limit: int = COMMEN
 def comments_table(comments: list[Response]) -> Table:
     rows = [
         [
-            text_cell(timezone.localtime(r.submitted_at).strftime("%Y-%m-%d %H:%M")),
+            text_cell(timezone.localtime(r.submitted_at, report_zone()).strftime("%Y-%m-%d %H:%M")),
             text_cell(r.customer.name, customer_url(r.customer_id)),
             text_cell(r.get_kind_display()),
             Cell(r.score),
@@ -1096,8 +1107,6 @@ def comparison(*, segments: list[Segment], months: MonthRange) -> Comparison:
 
 def segments_for_list() -> QuerySet[Segment]:
     """Segments with their latest snapshot's member count and time: one query (subqueries)."""
-    from django.db.models import OuterRef, Subquery
-
     # Served by the snapshot_one_per_period unique index (segment, period, period_start).
     latest = SegmentSnapshot.objects.filter(segment=OuterRef("pk"), period=SegmentSnapshot.Period.MONTH).order_by(
         "-period_start"

@@ -4,6 +4,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -58,7 +59,8 @@ def _export_table(table: reports.Table, *name_parts: str) -> HttpResponse:
 def _render_report(request: HttpRequest, segment: Segment, table: str | None = None) -> HttpResponse:
     form, months, group = _period(request)
     report = reports.segment_report(segment=segment, months=months, group=group)
-    table = table or (request.GET.get("table") if request.GET.get("format") == "csv" else None)
+    if table is None and request.GET.get("format") == "csv":
+        table = request.GET.get("table") or "kpis"
     if table:
         if table not in report.tables:
             raise Http404("No such table.")
@@ -74,7 +76,7 @@ def _render_report(request: HttpRequest, segment: Segment, table: str | None = N
         "presets": _presets(request, months, group),
         "segments": list(Segment.objects.only("name", "slug")),
         "charts": [(chart, report.tables[chart["id"]]) for chart in report.charts],
-        "time_zone": timezone.get_current_timezone_name(),
+        "time_zone": settings.TIME_ZONE,
         **_run_context(),
     }
     return render(request, "metrics/report_segment.html", context)
@@ -113,7 +115,7 @@ def compare(request: HttpRequest) -> HttpResponse:
         "unknown": unknown,
         "period_query": urlencode(months.query()),
         "presets": [p for p in _presets(request, months, Group.MONTH) if "quarter" not in p[0]],
-        "time_zone": timezone.get_current_timezone_name(),
+        "time_zone": settings.TIME_ZONE,
     }
     if len(selected) < 2 or len(selected) > reports.MAX_COMPARED:
         context["error"] = f"Choose from two to {reports.MAX_COMPARED} segments to compare."

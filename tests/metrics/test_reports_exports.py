@@ -147,3 +147,9 @@ def test_a_month_range_in_the_export_name(manager_client, vip):
     response = manager_client.get(f"/reports/segments/vip/export/nps.csv?{period_query(first, month)}")
     assert f"vip-{first:%Y-%m}-{month:%Y-%m}-nps-" in response["Content-Disposition"]
     assert len(read_csv(response.content)) == 1 + 3
+
+
+def test_format_csv_without_a_table_exports_the_key_figures(manager_client, vip):
+    response = manager_client.get("/reports/segments/vip/?format=csv")
+    assert "-kpis-" in response["Content-Disposition"]
+    assert read_csv(response.content)[0][0] == "Metric"
