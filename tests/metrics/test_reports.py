@@ -526,3 +526,30 @@ def test_comparison_shortcuts_keep_the_chosen_segments(manager_client, vip):
     SegmentFactory(slug="th")
     response = manager_client.get("/reports/compare/?segments=vip&segments=th")
     assert all(q.startswith("segments=vip&segments=th&from=") for _, q, _ in response.context["presets"])
+
+
+def test_a_running_recompute_shows_its_progress_and_disables_the_button(manager_client, vip):
+    make_snapshot(vip, this_month())
+    RecomputeRun.objects.create(
+        status=RecomputeRun.Status.SNAPSHOTTING, total_chunks=10, chunks_done=5, started_at=timezone.now()
+    )
+    html = manager_client.get("/reports/segments/vip/").content.decode()
+    assert "Last recompute: Computing segments (50 %)" in html
+    assert 'value="50"' in html
+    assert "Recompute all metrics now</button>" in html and " disabled>Recompute" in html
+
+
+def test_starting_from_a_script_answers_json_with_the_run(manager_client, fake_recompute):
+    response = manager_client.post("/reports/recompute/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 202
+    body = response.json()
+    assert body["started"] is True
+    assert (body["run"]["status"], body["run"]["progress_percent"], body["run"]["active"]) == ("running", 0, True)
+
+
+def test_a_failed_run_shows_its_error(manager_client, vip):
+    RecomputeRun.objects.create(
+        status=RecomputeRun.Status.FAILED, started_at=timezone.now(), finished_at=timezone.now(), error="<boom>"
+    )
+    html = manager_client.get("/reports/segments/vip/").content.decode()
+    assert "Last recompute: Failed" in html and "&lt;boom&gt;" in html
