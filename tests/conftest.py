@@ -22,6 +22,24 @@ CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-results"
 
 
+@pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> None:
+    """Make sure the rows migrations create (role groups, the built-in segment) are there: a
+    transactional test ends by flushing every table, taking them with it."""
+    marker = request.node.get_closest_marker("django_db")
+    names = request.fixturenames
+    if (marker and marker.kwargs.get("transaction")) or "transactional_db" in names or "live_server" in names:
+        request.getfixturevalue("transactional_db")
+    elif marker or "db" in names:
+        request.getfixturevalue("db")
+    else:
+        return
+    from customers.reference_data import ensure_reference_data
+
+    if not Group.objects.filter(name=Role.AGENT.group_name).exists():
+        ensure_reference_data()
+
+
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
     def make(username: str, role: Role | None = None, **extra: object) -> User:

@@ -3,14 +3,13 @@ trigram indexes the customer search (icontains on name, email, phone) uses on Po
 
 from django.db import migrations
 
+from customers.reference_data import ensure_builtin_segments, ensure_role_groups
+
 TRIGRAM_INDEXES = {
     "customer_name_trgm": "name",
     "customer_email_trgm": "email",
     "customer_phone_trgm": "phone",
 }
-
-AGENT_MODELS = ["customer", "interaction", "interactionreply", "order", "engagementevent", "referral", "tag"]
-
 
 def create_roles(apps, schema_editor):
     from django.contrib.auth.management import create_permissions
@@ -19,25 +18,11 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    agent, _ = Group.objects.get_or_create(name="Agent")
-    manager, _ = Group.objects.get_or_create(name="Manager")
-    Group.objects.get_or_create(name="Admin")
-    agent_perms = Permission.objects.filter(content_type__app_label="customers", content_type__model__in=AGENT_MODELS)
-    agent.permissions.set(agent_perms)
-    manager.permissions.set(
-        Permission.objects.filter(content_type__app_label__in=["customers", "surveys"]).exclude(codename__startswith="delete_")
-        | agent_perms
-    )
+    ensure_role_groups(apps)
 
 
 def create_all_customers_segment(apps, schema_editor):
-    Segment = apps.get_model("customers", "Segment")
-    Segment.objects.get_or_create(
-        slug="all-customers",
-        defaults={"name": "All customers", "kind": "dynamic", "filter_params": {}, "is_builtin": True},
-    )
+    ensure_builtin_segments(apps)
 
 
 def create_trigram_indexes(apps, schema_editor):
