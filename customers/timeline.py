@@ -79,6 +79,8 @@ class _TimelineRows:
 
     def __getitem__(self, window: slice) -> list[TimelineItem]:
         start, stop = window.start or 0, window.stop
+        if stop is None or stop <= start:
+            return []  # an empty first page: Django would turn the [0:0] slice into an empty queryset
         branches = self.branches
         if connection.features.supports_slicing_ordering_in_compound:
             branches = [b.order_by("-at", "-ref")[:stop] for b in branches]
