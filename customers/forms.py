@@ -30,6 +30,12 @@ def staff_users() -> Any:
 
 
 class CustomerForm(forms.ModelForm):
+    # Not limited to 2 characters here, so "Malaysia" gets the helpful message of clean_country.
+    country = forms.CharField(
+        required=False,
+        help_text="2-letter code (ISO 3166-1), e.g. TH.",
+        widget=forms.TextInput(attrs={"size": 2, "autocapitalize": "characters"}),
+    )
     tags_text = forms.CharField(
         label="Tags", required=False, help_text="Separate tags with commas, e.g. vip, reseller.", max_length=500
     )
@@ -57,7 +63,6 @@ class CustomerForm(forms.ModelForm):
         widgets = {
             "acquired_at": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "churned_at": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "country": forms.TextInput(attrs={"size": 2, "maxlength": 2, "autocapitalize": "characters"}),
         }
         labels = {"consent_email": "Agrees to email", "consent_sms": "Agrees to SMS", "external_id": "External id"}
 
