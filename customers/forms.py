@@ -64,11 +64,18 @@ class CustomerForm(forms.ModelForm):
             "acquired_at": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "churned_at": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
-        labels = {"consent_email": "Agrees to email", "consent_sms": "Agrees to SMS", "external_id": "External id"}
+        labels = {
+            "consent_email": "Agrees to email",
+            "consent_sms": "Agrees to SMS",
+            "external_id": "External id",
+            "acquired_at": "Acquired on",
+            "churned_at": "Churned on",
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = staff_users()
+        self.fields["owner"].empty_label = "Nobody"
         self.fields["name"].widget.attrs["autofocus"] = True
         if self.instance.pk:
             self.fields["tags_text"].initial = ", ".join(t.name for t in self.instance.tags.all())
@@ -175,3 +182,13 @@ class CustomerImportForm(forms.Form):
         if upload.size == 0:
             raise ValidationError("The file is empty.")
         return upload
+
+
+def tidy_filter_form(form: forms.Form) -> forms.Form:
+    """Presentation of the shared CustomerFilter's form on the list page: date pickers, "Any" for no choice."""
+    for field in form.fields.values():
+        if isinstance(field, forms.DateField):
+            field.widget.input_type = "date"
+        if getattr(field, "empty_label", None) is not None:
+            field.empty_label = "Any"
+    return form

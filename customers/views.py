@@ -10,7 +10,14 @@ from django.views.decorators.http import require_POST
 
 from customers import selectors, services
 from customers.audit import customer_audit_trail, interaction_audit_trail
-from customers.forms import CustomerForm, CustomerImportForm, InteractionForm, InteractionQuickForm, ReplyForm
+from customers.forms import (
+    CustomerForm,
+    CustomerImportForm,
+    InteractionForm,
+    InteractionQuickForm,
+    ReplyForm,
+    tidy_filter_form,
+)
 from customers.imports import COLUMNS as IMPORT_COLUMNS
 from customers.imports import ImportFileError, customers_import
 from customers.models import Customer, Interaction
@@ -35,6 +42,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     if sort not in selectors.CUSTOMER_SORTS:
         sort = "name"
     filterset, customers = selectors.customer_list(request.GET, sort=sort)
+    tidy_filter_form(filterset.form)
     page = Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("page"))
     # The filter query string (no page, no sort) is what the survey, segment and export links carry.
     params = request.GET.copy()
