@@ -138,7 +138,10 @@ def test_an_empty_upload_is_refused(agent_client):
 
 def test_the_import_uses_a_bounded_number_of_queries(django_assert_max_num_queries):
     lines = [f"C-{i},Customer {i},,c{i}@example.com,,,TH,,en,active,free,vip;gold,2024-01-01," for i in range(300)]
-    with django_assert_max_num_queries(20):
+    from django.db import connection
+
+    # SQLite splits bulk inserts into more batches (its limit on query parameters).
+    with django_assert_max_num_queries(20 if connection.vendor == "postgresql" else 40):
         result = customers_import(raw=csv_bytes(HEADER, *lines))
     assert result.created == 300
     assert Customer.objects.filter(tags__name="gold").count() == 300
