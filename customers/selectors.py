@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
+from django.db.models.functions import Upper
 
 from customers.models import Customer, Segment
 
@@ -52,7 +53,15 @@ def customer_list(params: dict, sort: str | None = None) -> tuple["CustomerFilte
 
     filterset = customer_filter(params)
     queryset = filterset.qs if filterset.is_valid() else Customer.objects.none()
-    ordering = CUSTOMER_SORTS.get(sort or "name", CUSTOMER_SORTS["name"])
+    sort = sort if sort in CUSTOMER_SORTS else "name"
+    ordering: tuple = CUSTOMER_SORTS[sort]
+    if sort in ("name", "-name") and len((params.get("q") or "").strip()) >= 3:
+        # With a search term, "ORDER BY name LIMIT 25" lets PostgreSQL walk the whole name index and
+        # filter, which is slow when the matches sort late (e.g. Thai names: 350 ms at 200k customers).
+        # Sorting by UPPER(name), which no index provides, makes it use the trigram bitmaps and sort
+        # only the matches (20 ms); it is a case-insensitive sort as well.
+        name = Upper("name")
+        ordering = (name.asc(), "id") if sort == "name" else (name.desc(), "-id")
     return filterset, queryset.select_related("owner").order_by(*ordering)
 
 
