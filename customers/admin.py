@@ -5,6 +5,7 @@ count, and the inlines on a customer show only its latest rows."""
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from customers.models import Customer, EngagementEvent, Interaction, InteractionReply, Order, Referral, Segment, Tag
@@ -30,6 +31,23 @@ class LatestInlineFormSet(BaseInlineFormSet):
 
 def latest_formset(date_field: str) -> type[BaseInlineFormSet]:
     return type(f"Latest{date_field.title()}FormSet", (LatestInlineFormSet,), {"date_field": date_field})
+
+
+class CustomerExternalIdSearchMixin:
+    """A search term that is a customer's external id lists that customer's rows.
+
+    It filters on customer_id (an index lookup) instead of OR-ing a join to customers into the
+    search, which makes PostgreSQL hash-join the whole table (200 ms on 600k orders).
+    """
+
+    customer_field = "customer"
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        term = search_term.strip()
+        customer_id = Customer.objects.filter(external_id=term).values_list("id", flat=True).first() if term else None
+        if customer_id is not None:
+            return queryset.filter(**{f"{self.customer_field}_id": customer_id}), False
+        return super().get_search_results(request, queryset, search_term)
 
 
 @admin.register(Tag)
@@ -99,16 +117,15 @@ class InteractionReplyInline(admin.StackedInline):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(SimpleHistoryAdmin):
+class InteractionAdmin(CustomerExternalIdSearchMixin, SimpleHistoryAdmin):
     list_display = ["subject", "customer", "channel", "kind", "direction", "status", "staff", "opened_at"]
     list_filter = ["status", "channel", "kind", "direction"]
-    search_fields = ["subject", "=customer__external_id"]
+    search_fields = ["subject"]
     search_help_text = "Subject (any part) or the customer's exact external id."
     list_select_related = ["customer", "staff"]
     raw_id_fields = ["customer"]
     autocomplete_fields = ["staff"]
     show_full_result_count = False
-    date_hierarchy = "opened_at"
     readonly_fields = ["created_at", "updated_at"]
     inlines = [InteractionReplyInline]
 
@@ -121,26 +138,25 @@ class InteractionReplyAdmin(admin.ModelAdmin):
     raw_id_fields = ["interaction"]
     autocomplete_fields = ["author"]
     show_full_result_count = False
-    date_hierarchy = "created_at"
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(CustomerExternalIdSearchMixin, admin.ModelAdmin):
     list_display = ["id", "customer", "amount", "currency", "ordered_at", "external_id", "referred_by"]
-    list_filter = ["currency"]
-    search_fields = ["=external_id", "=customer__external_id"]
+    # A filter on currency would run SELECT DISTINCT over every order on each page view.
+    list_filter = [("referred_by", admin.EmptyFieldListFilter)]
+    search_fields = ["external_id__exact"]
     search_help_text = "Exact order or customer external id."
     list_select_related = ["customer", "referred_by"]
     raw_id_fields = ["customer", "referred_by"]
     show_full_result_count = False
-    date_hierarchy = "ordered_at"
 
 
 @admin.register(EngagementEvent)
-class EngagementEventAdmin(admin.ModelAdmin):
+class EngagementEventAdmin(CustomerExternalIdSearchMixin, admin.ModelAdmin):
     list_display = ["kind", "customer", "campaign", "occurred_at", "duration_seconds", "pages"]
     list_filter = ["kind"]
-    search_fields = ["campaign", "=customer__external_id", "=external_id"]
+    search_fields = ["campaign", "external_id__exact"]
     search_help_text = "Campaign (any part), or the exact customer or event external id."
     list_select_related = ["customer"]
     raw_id_fields = ["customer"]
@@ -148,14 +164,15 @@ class EngagementEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Referral)
-class ReferralAdmin(admin.ModelAdmin):
+class ReferralAdmin(CustomerExternalIdSearchMixin, admin.ModelAdmin):
     list_display = ["referrer", "referred_name", "referred_email", "converted_customer", "created_at"]
     list_filter = [("converted_customer", admin.EmptyFieldListFilter)]
-    search_fields = ["referred_name", "referred_email", "=referrer__external_id"]
+    customer_field = "referrer"
+    search_fields = ["referred_name", "referred_email"]
+    search_help_text = "Referred name or email (any part), or the referrer's exact external id."
     list_select_related = ["referrer", "converted_customer"]
     raw_id_fields = ["referrer", "converted_customer"]
     show_full_result_count = False
-    date_hierarchy = "created_at"
 
 
 @admin.register(Segment)

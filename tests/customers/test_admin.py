@@ -74,3 +74,10 @@ def test_agents_and_managers_cannot_use_the_admin(agent_client, manager_client):
     for client in (agent_client, manager_client):
         response = client.get(reverse("admin:customers_customer_changelist"))
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_searching_orders_by_a_customers_external_id_lists_that_customers_orders(admin_client_):
+    mine = OrderFactory(customer=CustomerFactory(external_id="C-42"))
+    OrderFactory()
+    response = admin_client_.get(reverse("admin:customers_order_changelist"), {"q": "C-42"})
+    assert list(response.context["cl"].result_list) == [mine]
