@@ -18,7 +18,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
 from customers.forms import clean_country_code, split_tags
 from customers.models import Customer, Language
@@ -75,7 +75,11 @@ def _choice_field(choices: Iterable[tuple[str, str]], default: str) -> forms.Typ
 
 
 class CustomerRowForm(forms.Form):
-    """One CSV row. Choice columns accept the stored value or the label, in any case."""
+    """The columns of one CSV row. Choice columns accept the stored value or the label, in any case.
+
+    Rows are validated by `validate_row` with these field objects directly: building a Form per row
+    deep-copies every field, which was a third of the import time of a large file.
+    """
 
     external_id = forms.CharField(max_length=64)
     name = forms.CharField(max_length=200)
@@ -92,36 +96,48 @@ class CustomerRowForm(forms.Form):
     acquired_at = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
     churned_at = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
 
-    CHOICE_COLUMNS = ("language", "lifecycle_stage", "plan")
 
-    def __init__(self, data: dict[str, str]) -> None:
-        data = {k: (v or "").strip() for k, v in data.items()}
-        for name in self.CHOICE_COLUMNS:
-            data[name] = self._normalise_choice(name, data.get(name, ""))
-        super().__init__(data)
+ROW_FIELDS: dict[str, forms.Field] = CustomerRowForm.base_fields
+# Stored value or label, lower-cased -> stored value.
+CHOICE_ALIASES: dict[str, dict[str, str]] = {
+    name: {
+        alias.lower(): str(stored) for stored, label in ROW_FIELDS[name].choices for alias in (str(stored), str(label))
+    }
+    for name in ("language", "lifecycle_stage", "plan")
+}
 
-    def _normalise_choice(self, name: str, value: str) -> str:
-        for stored, label in self.base_fields[name].choices:
-            if value.lower() in (str(stored).lower(), str(label).lower()):
-                return str(stored)
-        return value
 
-    def clean_country(self) -> str:
-        return clean_country_code(self.cleaned_data["country"])
+def _clean_tags(value: str) -> list[str]:
+    tags = split_tags(value, separator=";")
+    too_long = [t for t in tags if len(t) > 50]
+    if too_long:
+        raise ValidationError(f"Tags are at most 50 characters: “{too_long[0][:20]}…”.")
+    return tags
 
-    def clean_tags(self) -> list[str]:
-        tags = split_tags(self.cleaned_data["tags"], separator=";")
-        too_long = [t for t in tags if len(t) > 50]
-        if too_long:
-            raise ValidationError(f"Tags are at most 50 characters: “{too_long[0][:20]}…”.")
-        return tags
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        acquired, churned = data.get("acquired_at"), data.get("churned_at")
-        if acquired and churned and churned < acquired:
-            self.add_error("churned_at", "The churn date cannot be before the acquisition date.")
-        return data
+EXTRA_CLEAN = {"country": clean_country_code, "tags": _clean_tags}
+
+
+def validate_row(row: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """(cleaned values of every column, [(column, message)]) of one row; missing columns get their default."""
+    data: dict[str, Any] = {}
+    errors: list[tuple[str, str]] = []
+    for name, form_field in ROW_FIELDS.items():
+        value = (row.get(name) or "").strip()
+        if name in CHOICE_ALIASES:
+            value = CHOICE_ALIASES[name].get(value.lower(), value)
+        try:
+            cleaned = form_field.clean(value)
+            if name in EXTRA_CLEAN:
+                cleaned = EXTRA_CLEAN[name](cleaned)
+        except ValidationError as error:
+            errors.extend((name, str(message)) for message in error.messages)
+            continue
+        data[name] = cleaned
+    acquired, churned = data.get("acquired_at"), data.get("churned_at")
+    if acquired and churned and churned < acquired:
+        errors.append(("churned_at", "The churn date cannot be before the acquisition date."))
+    return data, errors
 
 
 def read_rows(raw: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
@@ -209,12 +225,10 @@ def customers_import(
                 RowError(number, "—", f"The row has {width} values but the header has {len(header)} columns.")
             )
             continue
-        form = CustomerRowForm(row)
-        if not form.is_valid():
-            for column, messages in form.errors.items():
-                result.errors.extend(RowError(number, column, str(m)) for m in messages)
+        data, errors = validate_row(row)
+        if errors:
+            result.errors.extend(RowError(number, column, message) for column, message in errors)
             continue
-        data = form.cleaned_data
         ext = data["external_id"]
         if ext in first_seen:
             result.errors.append(RowError(number, "external_id", f"“{ext}” is already used in row {first_seen[ext]}."))
@@ -276,19 +290,27 @@ def _write(
     tags: dict[str, list[str]],
     actor: Any,
 ) -> None:
+    now = timezone.now()
     with transaction.atomic():
         if to_create:
             bulk_create_with_history(
                 to_create, Customer, batch_size=BATCH, default_user=actor, default_change_reason="CSV import"
             )
         if to_update and update_fields:
-            bulk_update_with_history(
+            # An upsert on external_id (INSERT ... ON CONFLICT DO UPDATE) rather than bulk_update, whose
+            # CASE WHEN per row and column took 2 minutes for 45,000 rows; the rows exist, so every one
+            # takes the update branch. Their audit records are written in bulk afterwards.
+            for customer in to_update:
+                customer.updated_at = now
+            Customer.objects.bulk_create(
                 to_update,
-                Customer,
-                update_fields,
                 batch_size=BATCH,
-                default_user=actor,
-                default_change_reason="CSV import",
+                update_conflicts=True,
+                unique_fields=["external_id"],
+                update_fields=[*update_fields, "updated_at"],
+            )
+            Customer.history.bulk_history_create(
+                to_update, batch_size=BATCH, update=True, default_user=actor, default_change_reason="CSV import"
             )
         # Some backends do not return the ids of bulk-created rows; read them back by external id.
         ids = _ids(list(tags))

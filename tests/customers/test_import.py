@@ -89,6 +89,7 @@ def test_an_external_id_already_in_the_database_is_an_error_unless_updating_is_a
     assert existing.name == "New name"
     assert existing.acquired_at == date(2020, 1, 1)  # not in the file: unchanged
     assert list(existing.tags.values_list("name", flat=True)) == ["gold"]
+    assert existing.history.first().history_change_reason == "CSV import"
 
 
 def test_an_update_cannot_churn_a_customer_before_the_stored_acquisition():
