@@ -106,3 +106,18 @@ def test_an_interaction_cannot_be_edited_to_open_after_its_first_response(agent_
     )
     assert response.status_code == 200
     assert "cannot be opened after its first response" in response.content.decode()
+
+
+@pytest.mark.parametrize("replies", [1, 25])
+def test_the_interaction_page_query_count_does_not_grow_with_the_replies(
+    agent_client, agent, django_assert_num_queries, replies
+):
+    interaction = InteractionFactory()
+    for i in range(replies):
+        services.interaction_reply(
+            interaction=interaction, author=agent, body=f"Reply {i}", at=interaction.opened_at + timedelta(minutes=i)
+        )
+    services.interaction_update(interaction=interaction, actor=agent, notes="Edited")
+    # session, user, groups; interaction with customer and staff; replies with authors; audit (2).
+    with django_assert_num_queries(7):
+        assert agent_client.get(reverse("customers:interaction", args=[interaction.pk])).status_code == 200
