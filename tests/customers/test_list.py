@@ -131,3 +131,11 @@ def test_the_list_query_count_does_not_grow_with_the_rows(agent_client, agent, d
     with django_assert_num_queries(8):
         response = agent_client.get(URL, {"q": "example", "sort": "-acquired"})
     assert response.status_code == 200
+
+
+def test_my_customers_lists_the_customers_the_agent_owns(agent_client, agent):
+    CustomerFactory(name="Mine", owner=agent)
+    CustomerFactory(name="Not mine")
+    content = agent_client.get(URL).content.decode()
+    assert f'href="/customers/?owner={agent.pk}"' in content
+    assert names(agent_client.get(URL, {"owner": agent.pk})) == ["Mine"]
