@@ -1,6 +1,7 @@
 """The audit trail shown on the customer profile: who changed what, and when, on the customer and
 its interactions (django-simple-history records)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,8 @@ from customers.models import Customer, Interaction
 AUDIT_LIMIT = 25
 # Bookkeeping columns that say nothing to a reader.
 IGNORED_FIELDS = {"id", "created_at", "updated_at"}
+# Foreign keys to users, shown by name.
+USER_FIELDS = {"owner_id", "staff_id"}
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ def _user_names(ids: set[int]) -> dict[int, str]:
     return {u.pk: u.get_full_name() or u.get_username() for u in users}
 
 
-def _entries(history: QuerySet, model: type, describe: Any, limit: int) -> list[AuditEntry]:
+def _entries(history: QuerySet, model: type, describe: Callable[[Any], str], limit: int) -> list[AuditEntry]:
     # LAG over each object's records gives the previous version's history_id, so the diffs need
     # one more query for all previous versions instead of one per record.
     rows = list(
@@ -70,10 +73,8 @@ def _entries(history: QuerySet, model: type, describe: Any, limit: int) -> list[
     prev_ids = [r.prev_history_id for r in rows if r.prev_history_id]
     previous = history.model.objects.in_bulk(prev_ids) if prev_ids else {}
     tracked = _fields(model)
-    user_fields = {f.attname for f in model._meta.concrete_fields if f.is_relation and f.related_model is not model}
-    user_fields = {a for a in user_fields if a in ("owner_id", "staff_id")}
-    raw_changes: list[tuple[str, str, str, Any, Any]] = []
-    entries = []
+    # (history row, action, [(field name, attname, label, old, new)])
+    pending: list[tuple[Any, str, list[tuple[str, str, str, Any, Any]]]] = []
     for row in rows:
         action = {"+": "Created", "~": "Changed", "-": "Deleted"}[row.history_type]
         changes = []
@@ -85,36 +86,27 @@ def _entries(history: QuerySet, model: type, describe: Any, limit: int) -> list[
                     changes.append((name, attname, label, old, new))
             if action == "Changed" and not changes and not row.history_change_reason:
                 continue  # a save that changed nothing we show
-        raw_changes.extend(changes)
-        entries.append(
-            AuditEntry(
-                at=row.history_date,
-                user=row.history_user,
-                action=action,
-                subject=describe(row),
-                reason=row.history_change_reason or "",
-                changes=changes,
-            )
-        )
+        pending.append((row, action, changes))
+
     # Owner and staff changes name the people: one query for all of them.
-    user_ids = {v for _n, a, _l, old, new in raw_changes if a in user_fields for v in (old, new) if v}
+    user_ids = {v for _r, _a, changes in pending for c in changes if c[1] in USER_FIELDS for v in c[3:] if v}
     names = _user_names(user_ids) if user_ids else {}
 
     def show(name: str, attname: str, value: Any) -> str:
-        if attname in user_fields and value:
+        if attname in USER_FIELDS and value:
             return names.get(value, f"user #{value}")
         return _display(model, name, value)
 
     return [
         AuditEntry(
-            at=e.at,
-            user=e.user,
-            action=e.action,
-            subject=e.subject,
-            reason=e.reason,
-            changes=[FieldChange(label, show(n, a, old), show(n, a, new)) for n, a, label, old, new in e.changes],
+            at=row.history_date,
+            user=row.history_user,
+            action=action,
+            subject=describe(row),
+            reason=row.history_change_reason or "",
+            changes=[FieldChange(label, show(n, a, old), show(n, a, new)) for n, a, label, old, new in changes],
         )
-        for e in entries
+        for row, action, changes in pending
     ]
 
 
