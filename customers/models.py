@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -81,6 +82,9 @@ class Customer(models.Model):
             models.Index(fields=["name", "id"], name="customer_name_idx"),
             models.Index(fields=["email"], name="customer_email_idx"),
             models.Index(fields=["phone"], name="customer_phone_idx"),
+            # The list's search box matches external_id case-insensitively (UPPER(external_id) = ...); an
+            # index on the same expression lets PostgreSQL OR it with the trigram indexes instead of a seq scan.
+            models.Index(Upper("external_id"), name="customer_external_id_upper_idx"),
             # Period metrics: who was active on a day.
             models.Index(fields=["acquired_at", "churned_at"], name="customer_lifespan_idx"),
             models.Index(fields=["country", "city"], name="customer_geo_idx"),

@@ -6,4 +6,12 @@ app_name = "customers"
 
 urlpatterns = [
     path("", views.customer_list, name="list"),
+    path("new/", views.customer_create, name="create"),
+    path("import/", views.customer_import, name="import"),
+    path("<int:pk>/", views.customer_detail, name="detail"),
+    path("<int:pk>/edit/", views.customer_edit, name="edit"),
+    path("interactions/<int:pk>/", views.interaction_detail, name="interaction"),
+    path("interactions/<int:pk>/edit/", views.interaction_edit, name="interaction_edit"),
+    path("interactions/<int:pk>/resolve/", views.interaction_resolve, name="interaction_resolve"),
+    path("interactions/<int:pk>/reopen/", views.interaction_reopen, name="interaction_reopen"),
 ]

@@ -1,13 +1,210 @@
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Staff pages for customers and interactions. Thin: reads in selectors, writes in services, checks in forms."""
 
-from customers.filters import customer_filter
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from customers import selectors, services
+from customers.audit import customer_audit_trail, interaction_audit_trail
+from customers.forms import (
+    CustomerForm,
+    CustomerImportForm,
+    InteractionForm,
+    InteractionQuickForm,
+    ReplyForm,
+    tidy_filter_form,
+)
+from customers.imports import COLUMNS as IMPORT_COLUMNS
+from customers.imports import ImportFileError, customers_import
+from customers.models import Customer, Interaction
 from customers.roles import Role, role_required
+from customers.timeline import customer_timeline_page
+
+CUSTOMERS_PER_PAGE = 25
+
+
+def _add_errors(form: Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form (field errors on their fields, the rest on top)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
 
 
 @role_required(Role.AGENT)
 def customer_list(request: HttpRequest) -> HttpResponse:
-    filterset = customer_filter(request.GET)
-    page = Paginator(filterset.qs.select_related("owner"), 25).get_page(request.GET.get("page"))
-    return render(request, "customers/customer_list.html", {"filter": filterset, "page": page})
+    sort = request.GET.get("sort", "name")
+    if sort not in selectors.CUSTOMER_SORTS:
+        sort = "name"
+    filterset, customers = selectors.customer_list(request.GET, sort=sort)
+    tidy_filter_form(filterset.form)
+    page = Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("page"))
+    # The filter query string (no page, no sort) is what the survey, segment and export links carry.
+    params = request.GET.copy()
+    for key in ("page", "sort"):
+        params.pop(key, None)
+    params = params.copy()
+    for key in [k for k, v in params.lists() if not any(v)]:
+        del params[key]
+    return render(
+        request,
+        "customers/customer_list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "sort": sort,
+            "filter_query": params.urlencode(),
+            "is_filtered": bool(params),
+        },
+    )
+
+
+@role_required(Role.AGENT)
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = selectors.customer_profile(pk)
+    quick_form = InteractionQuickForm(request.POST or None)
+    if request.method == "POST" and quick_form.is_valid():
+        try:
+            interaction = services.interaction_create(customer=customer, staff=request.user, **quick_form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(quick_form, error)
+        else:
+            messages.success(request, f"Interaction “{interaction.subject}” logged.")
+            return redirect("customers:detail", pk=customer.pk)
+    context = {
+        "customer": customer,
+        "quick_form": quick_form,
+        "timeline": customer_timeline_page(customer, request.GET.get("page")),
+        "audit": customer_audit_trail(customer),
+    }
+    return render(request, "customers/customer_detail.html", context)
+
+
+@role_required(Role.AGENT)
+def customer_create(request: HttpRequest) -> HttpResponse:
+    form = CustomerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(actor=request.user, tags=form.tag_names(), **form.service_fields())
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"Customer “{customer.name}” created.")
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/customer_form.html", {"form": form, "customer": None})
+
+
+@role_required(Role.AGENT)
+def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_object_or_404(Customer.objects.prefetch_related("tags"), pk=pk)
+    form = CustomerForm(request.POST or None, instance=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            # The form has already copied its values onto `customer`; the service validates and saves them.
+            services.customer_update(
+                customer=Customer.objects.get(pk=pk), actor=request.user, tags=form.tag_names(), **form.service_fields()
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"Customer “{customer.name}” saved.")
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
+
+
+@role_required(Role.AGENT)
+def customer_import(request: HttpRequest) -> HttpResponse:
+    form = CustomerImportForm(request.POST or None, request.FILES or None)
+    result, file_error = None, None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = customers_import(
+                raw=form.cleaned_data["file"].read(),
+                valid_rows_only=form.cleaned_data["valid_rows_only"],
+                update_existing=form.cleaned_data["update_existing"],
+                actor=request.user,
+            )
+        except ImportFileError as error:
+            file_error = str(error)
+        else:
+            if result.imported:
+                messages.success(
+                    request,
+                    f"Imported {result.created} new and updated {result.updated} existing customers"
+                    + (f"; {result.bad_rows} invalid rows were skipped." if result.errors else "."),
+                )
+                if not result.errors:
+                    return redirect("customers:list")
+    return render(
+        request,
+        "customers/customer_import.html",
+        {"form": form, "result": result, "file_error": file_error, "columns": IMPORT_COLUMNS},
+    )
+
+
+@role_required(Role.AGENT)
+def interaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    interaction = get_object_or_404(Interaction.objects.select_related("customer", "staff"), pk=pk)
+    reply_form = ReplyForm(request.POST or None)
+    if request.method == "POST" and reply_form.is_valid():
+        try:
+            services.interaction_reply(
+                interaction=interaction, author=request.user, body=reply_form.cleaned_data["body"]
+            )
+        except ValidationError as error:
+            _add_errors(reply_form, error)
+        else:
+            messages.success(request, "Reply added.")
+            return redirect("customers:interaction", pk=interaction.pk)
+    context = {
+        "interaction": interaction,
+        "customer": interaction.customer,
+        "replies": interaction.replies.select_related("author"),
+        "reply_form": reply_form,
+        "audit": interaction_audit_trail(interaction),
+    }
+    return render(request, "customers/interaction_detail.html", context)
+
+
+@role_required(Role.AGENT)
+def interaction_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    interaction = get_object_or_404(Interaction.objects.select_related("customer"), pk=pk)
+    form = InteractionForm(request.POST or None, instance=interaction)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.interaction_update(
+                interaction=Interaction.objects.get(pk=pk), actor=request.user, **form.service_fields()
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Interaction saved.")
+            return redirect("customers:interaction", pk=pk)
+    return render(request, "customers/interaction_form.html", {"form": form, "interaction": interaction})
+
+
+@role_required(Role.AGENT)
+@require_POST
+def interaction_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    interaction = get_object_or_404(Interaction, pk=pk)
+    try:
+        services.interaction_resolve(interaction=interaction, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Interaction resolved.")
+    return redirect("customers:interaction", pk=pk)
+
+
+@role_required(Role.AGENT)
+@require_POST
+def interaction_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    interaction = get_object_or_404(Interaction, pk=pk)
+    services.interaction_reopen(interaction=interaction, actor=request.user)
+    messages.success(request, "Interaction reopened.")
+    return redirect("customers:interaction", pk=pk)

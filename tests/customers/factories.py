@@ -4,7 +4,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from customers.models import Customer, EngagementEvent, Interaction, Order, Referral, Segment, Tag
+from customers.models import Customer, EngagementEvent, Interaction, InteractionReply, Order, Referral, Segment, Tag
 
 
 class TagFactory(factory.django.DjangoModelFactory):
@@ -38,6 +38,15 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     channel = Interaction.Channel.EMAIL
     subject = factory.Sequence(lambda n: f"Question {n}")
     opened_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=2))
+
+
+class InteractionReplyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InteractionReply
+
+    interaction = factory.SubFactory(InteractionFactory)
+    body = "Thanks, we are on it."
+    created_at = factory.LazyAttribute(lambda o: o.interaction.opened_at + timedelta(hours=1))
 
 
 class OrderFactory(factory.django.DjangoModelFactory):

@@ -1,0 +1,194 @@
+"""Forms of the staff pages: customers, interactions, replies and the CSV import upload."""
+
+import re
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from customers.models import Customer, Interaction
+
+COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+STAFF_GROUPS = ["Agent", "Manager", "Admin"]
+
+
+def clean_country_code(value: str) -> str:
+    """Trimmed and upper-cased; empty, or two letters (ISO 3166-1 alpha-2)."""
+    value = (value or "").strip().upper()
+    if value and not COUNTRY_RE.match(value):
+        raise ValidationError("Enter a 2-letter country code, e.g. TH or MY.")
+    return value
+
+
+def split_tags(value: str, separator: str = ",") -> list[str]:
+    return [t.strip().lower() for t in (value or "").split(separator) if t.strip()]
+
+
+def staff_users() -> Any:
+    return get_user_model().objects.filter(groups__name__in=STAFF_GROUPS).distinct().order_by("username")
+
+
+class CustomerForm(forms.ModelForm):
+    # Not limited to 2 characters here, so "Malaysia" gets the helpful message of clean_country.
+    country = forms.CharField(
+        required=False,
+        help_text="2-letter code (ISO 3166-1), e.g. TH.",
+        widget=forms.TextInput(attrs={"size": 2, "autocapitalize": "characters"}),
+    )
+    tags_text = forms.CharField(
+        label="Tags", required=False, help_text="Separate tags with commas, e.g. vip, reseller.", max_length=500
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "external_id",
+            "name",
+            "first_name",
+            "email",
+            "phone",
+            "company",
+            "country",
+            "city",
+            "language",
+            "lifecycle_stage",
+            "plan",
+            "acquired_at",
+            "churned_at",
+            "owner",
+            "consent_email",
+            "consent_sms",
+        ]
+        widgets = {
+            "acquired_at": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "churned_at": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+        labels = {
+            "consent_email": "Agrees to email",
+            "consent_sms": "Agrees to SMS",
+            "external_id": "External id",
+            "acquired_at": "Acquired on",
+            "churned_at": "Churned on",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_users()
+        self.fields["owner"].empty_label = "Nobody"
+        self.fields["name"].widget.attrs["autofocus"] = True
+        if self.instance.pk:
+            self.fields["tags_text"].initial = ", ".join(t.name for t in self.instance.tags.all())
+
+    def clean_country(self) -> str:
+        return clean_country_code(self.cleaned_data.get("country", ""))
+
+    def clean_external_id(self) -> str:
+        return self.cleaned_data["external_id"].strip()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        acquired, churned = data.get("acquired_at"), data.get("churned_at")
+        if acquired and churned and churned < acquired:
+            self.add_error("churned_at", "The churn date cannot be before the acquisition date.")
+        return data
+
+    def service_fields(self) -> dict[str, Any]:
+        """cleaned_data for customers.services (every model field of the form, without the tags)."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+    def tag_names(self) -> list[str]:
+        return split_tags(self.cleaned_data.get("tags_text", ""))
+
+
+class InteractionQuickForm(forms.Form):
+    """The one-line form on the profile: subject first, sensible defaults for the rest."""
+
+    channel = forms.ChoiceField(choices=Interaction.Channel.choices, initial=Interaction.Channel.PHONE)
+    kind = forms.ChoiceField(choices=Interaction.Kind.choices, initial=Interaction.Kind.SUPPORT)
+    direction = forms.ChoiceField(choices=Interaction.Direction.choices, initial=Interaction.Direction.INBOUND)
+    subject = forms.CharField(
+        max_length=200, widget=forms.TextInput(attrs={"autofocus": True, "placeholder": "What was it about?"})
+    )
+    notes = forms.CharField(required=False, widget=forms.TextInput(attrs={"placeholder": "Notes (optional)"}))
+
+    def clean_subject(self) -> str:
+        subject = self.cleaned_data["subject"].strip()
+        if not subject:
+            raise ValidationError("Say in a few words what the interaction was about.")
+        return subject
+
+
+class InteractionForm(forms.ModelForm):
+    class Meta:
+        model = Interaction
+        fields = ["subject", "channel", "kind", "direction", "opened_at", "staff", "notes"]
+        widgets = {
+            "opened_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "notes": forms.Textarea(attrs={"rows": 5}),
+        }
+        labels = {"staff": "Handled by"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].queryset = staff_users()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        opened = data.get("opened_at")
+        inst = self.instance
+        if opened and inst.first_response_at and opened > inst.first_response_at:
+            self.add_error("opened_at", "An interaction cannot be opened after its first response.")
+        if opened and inst.resolved_at and opened > inst.resolved_at:
+            self.add_error("opened_at", "An interaction cannot be opened after it was resolved.")
+        return data
+
+    def service_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label="Reply", widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000)
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise ValidationError("Write the reply before sending it.")
+        return body
+
+
+class CustomerImportForm(forms.Form):
+    MAX_BYTES = 5 * 1024 * 1024
+
+    file = forms.FileField(label="CSV file", help_text="UTF-8 CSV with a header row, at most 5 MB.")
+    valid_rows_only = forms.BooleanField(
+        label="Import the valid rows only",
+        required=False,
+        help_text="Without this, a file with any invalid row imports nothing.",
+    )
+    update_existing = forms.BooleanField(
+        label="Update customers that already exist (matched by external id)",
+        required=False,
+        help_text="Without this, a row whose external id already exists is reported as an error.",
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            size_mb = upload.size / (1024 * 1024)
+            raise ValidationError(
+                f"The file is {size_mb:.1f} MB; the limit is 5 MB. Split it into smaller files and import each."
+            )
+        if upload.size == 0:
+            raise ValidationError("The file is empty.")
+        return upload
+
+
+def tidy_filter_form(form: forms.Form) -> forms.Form:
+    """Presentation of the shared CustomerFilter's form on the list page: date pickers, "Any" for no choice."""
+    for field in form.fields.values():
+        if isinstance(field, forms.DateField):
+            field.widget.input_type = "date"
+        if getattr(field, "empty_label", None) is not None:
+            field.empty_label = "Any"
+    return form

@@ -1,0 +1,332 @@
+"""Writes of the customers app: customers, interactions and replies, orders, events, referrals.
+
+Every function is keyword-only, runs in one transaction and validates with full_clean() before
+saving. Writes that change a customer's figures mark the customer stale in the same transaction
+(metrics.stale), which enqueues the recompute after commit. `actor` is the staff user recorded in
+the audit trail; inside a request the history middleware records request.user when it is omitted.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from customers.models import Customer, EngagementEvent, Interaction, InteractionReply, Order, Referral, Tag
+from metrics.stale import mark_customers_stale
+
+# Fields of Customer that staff (forms, the import) may set directly.
+CUSTOMER_FIELDS = frozenset(
+    {
+        "external_id",
+        "name",
+        "first_name",
+        "email",
+        "phone",
+        "company",
+        "country",
+        "city",
+        "language",
+        "lifecycle_stage",
+        "plan",
+        "acquired_at",
+        "churned_at",
+        "owner",
+        "consent_email",
+        "consent_sms",
+    }
+)
+# Changing these changes a customer's tenure, retention or lifetime value.
+CUSTOMER_FIGURE_FIELDS = frozenset({"acquired_at", "churned_at", "lifecycle_stage"})
+INTERACTION_FIELDS = frozenset({"channel", "direction", "kind", "subject", "notes", "opened_at", "staff"})
+
+
+def _check_fields(fields: dict[str, Any], allowed: frozenset[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"Unexpected fields: {', '.join(sorted(unknown))}")
+
+
+def _record_actor(instance: Any, actor: AbstractBaseUser | None, reason: str | None = None) -> None:
+    """Tell simple_history who made this change and why (it falls back to the request user)."""
+    if actor is not None:
+        instance._history_user = actor
+    if reason:
+        instance._change_reason = reason
+
+
+def tags_from_names(names: Iterable[str]) -> list[Tag]:
+    """The tags with these names (trimmed, lower-cased, empty ones dropped), created when missing."""
+    clean = sorted({n.strip().lower() for n in names if n and n.strip()})
+    if not clean:
+        return []
+    Tag.objects.bulk_create([Tag(name=n) for n in clean], ignore_conflicts=True)
+    return list(Tag.objects.filter(name__in=clean))
+
+
+def customer_create(
+    *, actor: AbstractBaseUser | None = None, tags: Iterable[str] | None = None, **fields: Any
+) -> Customer:
+    """Create a customer from CUSTOMER_FIELDS (external_id and name required) and tag names.
+
+    Raises ValidationError (unique external id, email, churned before acquired...) and saves nothing then.
+    Side effects: a "Created" audit record; the new customer is marked stale so its metrics row is computed.
+    """
+    _check_fields(fields, CUSTOMER_FIELDS)
+    customer = Customer(**fields)
+    if customer.country:
+        customer.country = customer.country.upper()
+    customer.full_clean()
+    _record_actor(customer, actor)
+    with transaction.atomic():
+        customer.save()
+        if tags:
+            customer.tags.set(tags_from_names(tags))
+        mark_customers_stale(customer_ids=[customer.pk])
+    return customer
+
+
+def customer_update(
+    *, customer: Customer, actor: AbstractBaseUser | None = None, tags: Iterable[str] | None = None, **fields: Any
+) -> Customer:
+    """Change the given CUSTOMER_FIELDS of `customer`; `tags` (names), when given, replaces its tags.
+
+    Raises ValidationError and leaves the row unchanged when the result is invalid.
+    Side effects: an audit record of the changed fields; marks the customer stale when a field its
+    figures depend on (acquired, churned, stage) changed.
+    """
+    _check_fields(fields, CUSTOMER_FIELDS)
+    changed = [name for name, value in fields.items() if getattr(customer, name) != value]
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    if customer.country:
+        customer.country = customer.country.upper()
+    customer.full_clean()
+    _record_actor(customer, actor)
+    with transaction.atomic():
+        if changed:
+            customer.save(update_fields=[*changed, "updated_at"])
+        if tags is not None:
+            customer.tags.set(tags_from_names(tags))
+        if CUSTOMER_FIGURE_FIELDS.intersection(changed):
+            mark_customers_stale(customer_ids=[customer.pk])
+    return customer
+
+
+def interaction_create(
+    *,
+    customer: Customer,
+    staff: AbstractBaseUser | None,
+    channel: str,
+    subject: str,
+    kind: str = Interaction.Kind.SUPPORT,
+    direction: str = Interaction.Direction.INBOUND,
+    notes: str = "",
+    opened_at: datetime | None = None,
+) -> Interaction:
+    """Log a conversation with `customer`, opened now unless `opened_at` is given; status open.
+
+    Side effects: a "Created" audit record by `staff`; marks the customer stale.
+    """
+    interaction = Interaction(
+        customer=customer,
+        staff=staff,
+        channel=channel,
+        kind=kind,
+        direction=direction,
+        subject=subject.strip(),
+        notes=notes,
+        opened_at=opened_at or timezone.now(),
+    )
+    interaction.full_clean()
+    _record_actor(interaction, staff)
+    with transaction.atomic():
+        interaction.save()
+        mark_customers_stale(customer_ids=[customer.pk])
+    return interaction
+
+
+def interaction_update(
+    *, interaction: Interaction, actor: AbstractBaseUser | None = None, **fields: Any
+) -> Interaction:
+    """Edit the description of an interaction (INTERACTION_FIELDS). Status changes go through
+    interaction_resolve / interaction_reopen, response times through interaction_reply.
+
+    Raises ValidationError, e.g. when a new opened_at would fall after its first response.
+    Side effects: an audit record; marks the customer stale when opened_at changed.
+    """
+    _check_fields(fields, INTERACTION_FIELDS)
+    changed = [name for name, value in fields.items() if getattr(interaction, name) != value]
+    for name, value in fields.items():
+        setattr(interaction, name, value)
+    interaction.full_clean()
+    _record_actor(interaction, actor)
+    with transaction.atomic():
+        if changed:
+            interaction.save(update_fields=[*changed, "updated_at"])
+        if "opened_at" in changed:
+            mark_customers_stale(customer_ids=[interaction.customer_id])
+    return interaction
+
+
+def interaction_reply(
+    *, interaction: Interaction, author: AbstractBaseUser, body: str, at: datetime | None = None
+) -> InteractionReply:
+    """Add a staff reply. The first reply sets the interaction's first_response_at to the reply's time.
+
+    Preconditions: `body` is not blank; `at` (default now) is not before the interaction was opened.
+    The interaction row is locked so two simultaneous first replies cannot both set the first response.
+    Side effects: an audit record of first_response_at on the first reply; marks the customer stale.
+    """
+    body = body.strip()
+    at = at or timezone.now()
+    with transaction.atomic():
+        locked = Interaction.objects.select_for_update().get(pk=interaction.pk)
+        if at < locked.opened_at:
+            raise ValidationError({"body": "A reply cannot be earlier than the moment the interaction was opened."})
+        reply = InteractionReply(interaction=locked, author=author, body=body, created_at=at)
+        reply.full_clean()
+        reply.save()
+        if locked.first_response_at is None:
+            locked.first_response_at = at
+            _record_actor(locked, author, "First response")
+            locked.save(update_fields=["first_response_at", "updated_at"])
+        mark_customers_stale(customer_ids=[locked.customer_id])
+    interaction.first_response_at = locked.first_response_at
+    return reply
+
+
+def interaction_resolve(*, interaction: Interaction, actor: AbstractBaseUser | None = None) -> Interaction:
+    """Mark an interaction resolved now. resolved_at is the moment of this call (the resolve event),
+    never the row's last-modified time, so later edits do not move the resolution time.
+
+    Resolving an already resolved interaction changes nothing and triggers nothing.
+    Side effects: an audit record; surveys.triggers.on_interaction_resolved (may invite the customer
+    to a CSAT survey) in the same transaction; marks the customer stale.
+    """
+    from surveys.triggers import on_interaction_resolved
+
+    with transaction.atomic():
+        locked = Interaction.objects.select_for_update().get(pk=interaction.pk)
+        if locked.status == Interaction.Status.RESOLVED:
+            return locked
+        locked.status = Interaction.Status.RESOLVED
+        locked.resolved_at = timezone.now()
+        locked.full_clean()
+        _record_actor(locked, actor, "Resolved")
+        locked.save(update_fields=["status", "resolved_at", "updated_at"])
+        on_interaction_resolved(interaction=locked)
+        mark_customers_stale(customer_ids=[locked.customer_id])
+    return locked
+
+
+def interaction_reopen(*, interaction: Interaction, actor: AbstractBaseUser | None = None) -> Interaction:
+    """Open a resolved interaction again; its resolution time is cleared (the next resolve sets a new one).
+
+    Reopening an interaction that is not resolved changes nothing.
+    Side effects: an audit record; marks the customer stale.
+    """
+    with transaction.atomic():
+        locked = Interaction.objects.select_for_update().get(pk=interaction.pk)
+        if locked.status != Interaction.Status.RESOLVED:
+            return locked
+        locked.status = Interaction.Status.OPEN
+        locked.resolved_at = None
+        locked.full_clean()
+        _record_actor(locked, actor, "Reopened")
+        locked.save(update_fields=["status", "resolved_at", "updated_at"])
+        mark_customers_stale(customer_ids=[locked.customer_id])
+    return locked
+
+
+def order_create(
+    *,
+    customer: Customer,
+    amount: Decimal,
+    currency: str = "USD",
+    ordered_at: datetime | None = None,
+    external_id: str | None = None,
+    referred_by: Customer | None = None,
+) -> Order:
+    """Record a purchase. Preconditions: amount >= 0; external_id unique when given.
+
+    Side effects: marks the customer (and the referring customer, whose advocacy revenue grows) stale.
+    """
+    order = Order(
+        customer=customer,
+        amount=amount,
+        currency=currency.upper(),
+        ordered_at=ordered_at or timezone.now(),
+        external_id=external_id or None,
+        referred_by=referred_by,
+    )
+    order.full_clean()
+    with transaction.atomic():
+        order.save()
+        mark_customers_stale(customer_ids=[customer.pk] + ([referred_by.pk] if referred_by else []))
+    return order
+
+
+def event_create(
+    *,
+    customer: Customer,
+    kind: str,
+    occurred_at: datetime | None = None,
+    campaign: str = "",
+    duration_seconds: int | None = None,
+    pages: int | None = None,
+    external_id: str | None = None,
+) -> EngagementEvent:
+    """Record an engagement event. Preconditions: duration only for sessions; external_id unique when given.
+
+    Side effects: marks the customer stale.
+    """
+    event = EngagementEvent(
+        customer=customer,
+        kind=kind,
+        occurred_at=occurred_at or timezone.now(),
+        campaign=campaign,
+        duration_seconds=duration_seconds,
+        pages=pages,
+        external_id=external_id or None,
+    )
+    event.full_clean()
+    with transaction.atomic():
+        event.save()
+        mark_customers_stale(customer_ids=[customer.pk])
+    return event
+
+
+def referral_create(
+    *,
+    referrer: Customer,
+    referred_name: str = "",
+    referred_email: str = "",
+    converted_customer: Customer | None = None,
+    created_at: datetime | None = None,
+) -> Referral:
+    """Record that `referrer` recommended someone (converted when that person is already a customer).
+
+    Raises ValidationError when neither a name, an email nor a converted customer is given, or when
+    a customer refers themself. Side effects: marks the referrer stale.
+    """
+    if not (referred_name.strip() or referred_email.strip() or converted_customer):
+        raise ValidationError("Give the referred person's name, email or customer record.")
+    if converted_customer is not None and converted_customer.pk == referrer.pk:
+        raise ValidationError({"converted_customer": "A customer cannot refer themself."})
+    referral = Referral(
+        referrer=referrer,
+        referred_name=referred_name.strip(),
+        referred_email=referred_email.strip(),
+        converted_customer=converted_customer,
+        created_at=created_at or timezone.now(),
+    )
+    referral.full_clean()
+    with transaction.atomic():
+        referral.save()
+        mark_customers_stale(customer_ids=[referrer.pk])
+    return referral
