@@ -1,0 +1,117 @@
+"""Building blocks every API viewset shares: role permissions, pagination, throttles, error shapes.
+
+Reads and writes follow the roles (customers.roles): a viewset names the role it needs to read,
+to write and to delete; users without a role get 403, anonymous requests 401.
+"""
+
+from copy import copy
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
+from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.throttling import ScopedRateThrottle
+
+from customers.roles import IsAdmin, IsAgent, IsManager, Role
+
+ROLE_PERMISSIONS: dict[Role, type[BasePermission]] = {Role.AGENT: IsAgent, Role.MANAGER: IsManager, Role.ADMIN: IsAdmin}
+
+# Used when settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] has no "bulk" entry.
+DEFAULT_BULK_RATE = "120/hour"
+
+
+class RolePermissionsMixin:
+    """Picks the permission from the HTTP method: reading, writing (POST/PUT/PATCH) or deleting."""
+
+    read_role: Role = Role.AGENT
+    write_role: Role = Role.AGENT
+    delete_role: Role = Role.ADMIN
+
+    def get_permissions(self) -> list[BasePermission]:
+        method = self.request.method if getattr(self, "request", None) is not None else "GET"
+        if method in SAFE_METHODS:
+            role = self.read_role
+        elif method == "DELETE":
+            role = self.delete_role
+        else:
+            role = self.write_role
+        return [ROLE_PERMISSIONS[role]()]
+
+
+class StandardPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class NewestFirstCursorPagination(CursorPagination):
+    """Stable paging through large, append-mostly tables (engagement events) without COUNT(*)."""
+
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500
+    ordering = ("-occurred_at", "-id")
+
+
+class BulkIngestThrottle(ScopedRateThrottle):
+    """A stricter per-user rate for bulk endpoints (scope "bulk"), on top of the user rate."""
+
+    scope_attr = "throttle_scope"
+
+    def get_rate(self) -> str | None:
+        return self.THROTTLE_RATES.get(self.scope, DEFAULT_BULK_RATE)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error answer is an object: `detail` for request-level errors, field names for validation errors."""
+
+    detail = serializers.CharField(required=False)
+
+
+class RapportAutoSchema(AutoSchema):
+    """Documents the error answers every endpoint can give, so clients (and schema checks) know them."""
+
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction=direction)
+        errors = {
+            "400": "Invalid parameters or body; the answer names the fields.",
+            "401": "Not authenticated.",
+            "403": "The user's role does not allow this.",
+            "404": "Not found (or an invalid page or cursor).",
+            "429": "Too many requests; retry after the Retry-After header.",
+        }
+        method = self.method.upper()
+        if method == "DELETE":
+            errors["409"] = "The record is still referenced by other records."
+        for code, description in errors.items():
+            if code not in responses:
+                response = self._get_response_for_code(ErrorSerializer, code)
+                response["description"] = description
+                responses[code] = response
+        return responses
+
+
+class FullCleanMixin:
+    """Runs the model's own validation after DRF's: field validators, clean() and check constraints,
+    so the API accepts exactly what the pages' forms accept. Relations are validated by DRF already."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)  # type: ignore[misc]
+        model: type[models.Model] = self.Meta.model  # type: ignore[attr-defined]
+        candidate = copy(self.instance) if self.instance is not None else model()  # type: ignore[attr-defined]
+        m2m = {f.name for f in model._meta.many_to_many}
+        for name, value in attrs.items():
+            if name not in m2m:
+                setattr(candidate, name, value)
+        writable = {name for name, field in self.fields.items() if not field.read_only}  # type: ignore[attr-defined]
+        exclude = [
+            f.name for f in model._meta.concrete_fields if f.name not in writable or f.is_relation or f.primary_key
+        ]
+        try:
+            candidate.full_clean(exclude=exclude, validate_unique=False)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from exc
+        return attrs
