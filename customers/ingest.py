@@ -22,6 +22,7 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from rest_framework import serializers
 
+from customers.api.common import BoundedDateTimeField
 from customers.models import Customer, EngagementEvent, Order
 from metrics.stale import mark_customers_stale
 
@@ -35,7 +36,7 @@ class OrderItemSerializer(serializers.Serializer):
     currency = serializers.RegexField(
         r"^[A-Z]{3}$", default="USD", error_messages={"invalid": "Use a three-letter ISO 4217 code, e.g. THB."}
     )
-    ordered_at = serializers.DateTimeField()
+    ordered_at = BoundedDateTimeField()
     referred_by_external_id = serializers.CharField(
         max_length=64, required=False, allow_null=True, default=None, help_text="External id of the referring customer."
     )
@@ -50,7 +51,7 @@ class EventItemSerializer(serializers.Serializer):
         min_value=0, max_value=2147483647, required=False, allow_null=True, default=None, help_text="Sessions only."
     )
     pages = serializers.IntegerField(min_value=0, max_value=2147483647, required=False, allow_null=True, default=None)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = BoundedDateTimeField()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("duration_seconds") is not None and attrs["kind"] != EngagementEvent.Kind.SESSION:

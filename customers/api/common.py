@@ -5,14 +5,17 @@ to write and to delete; users without a role get 403, anonymous requests 401.
 """
 
 from copy import copy
+from datetime import UTC, datetime
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
 from customers.roles import IsAdmin, IsAgent, IsManager, Role
@@ -94,6 +97,49 @@ class RapportAutoSchema(AutoSchema):
         return responses
 
 
+class BoundedDateTimeField(serializers.DateTimeField):
+    """A datetime between 1900 and 2999, written with an offset RFC 3339 can express.
+
+    Before standard time zones, local mean time had offsets with seconds (Bangkok: +06:42:04), which
+    no JSON client parses; such values are given in UTC instead.
+    """
+
+    default_error_messages = {"out_of_range": "Give a date and time between 1900 and 2999."}
+
+    def to_internal_value(self, value: Any) -> datetime:
+        try:
+            result = super().to_internal_value(value)
+        except OverflowError:
+            self.fail("out_of_range")
+        if not 1900 <= result.year <= 2999:
+            self.fail("out_of_range")
+        return result
+
+    def to_representation(self, value: Any) -> str | None:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            local = self.enforce_timezone(value)
+            offset = local.utcoffset()
+            if offset is not None and offset.seconds % 60:
+                return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return super().to_representation(value)
+
+
+class NoNulSlugRelatedField(serializers.SlugRelatedField):
+    """PostgreSQL cannot even look up text with NUL bytes: refuse it before the query."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ApiModelSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: BoundedDateTimeField,
+    }
+
+
 class FullCleanMixin:
     """Runs the model's own validation after DRF's: field validators, clean() and check constraints,
     so the API accepts exactly what the pages' forms accept. Relations are validated by DRF already."""
@@ -113,5 +159,8 @@ class FullCleanMixin:
         try:
             candidate.full_clean(exclude=exclude, validate_unique=False)
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from exc
+            errors = serializers.as_serializer_error(exc)
+            if NON_FIELD_ERRORS in errors:
+                errors[api_settings.NON_FIELD_ERRORS_KEY] = errors.pop(NON_FIELD_ERRORS)
+            raise serializers.ValidationError(errors) from exc
         return attrs

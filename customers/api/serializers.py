@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from customers.api.common import FullCleanMixin
+from customers.api.common import ApiModelSerializer, FullCleanMixin, NoNulSlugRelatedField
 from customers.filters import customer_filter
 from customers.ingest import MAX_BATCH, EventItemSerializer, OrderItemSerializer
 from customers.models import Customer, EngagementEvent, Interaction, Order, Segment, Tag
@@ -16,8 +16,8 @@ def staff_users() -> Any:
     return get_user_model().objects.filter(is_active=True)
 
 
-class CustomerSerializer(FullCleanMixin, serializers.ModelSerializer):
-    tags = serializers.SlugRelatedField(
+class CustomerSerializer(FullCleanMixin, ApiModelSerializer):
+    tags = NoNulSlugRelatedField(
         many=True, slug_field="name", queryset=Tag.objects.all(), required=False, help_text="Names of existing tags."
     )
     owner = serializers.PrimaryKeyRelatedField(queryset=staff_users(), required=False, allow_null=True)
@@ -48,6 +48,13 @@ class CustomerSerializer(FullCleanMixin, serializers.ModelSerializer):
         ]
         read_only_fields = ["created_at", "updated_at"]
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        acquired = attrs.get("acquired_at", getattr(self.instance, "acquired_at", None))
+        churned = attrs.get("churned_at", getattr(self.instance, "churned_at", None))
+        if acquired and churned and churned < acquired:
+            raise serializers.ValidationError({"churned_at": ["Cannot be before acquired_at."]})
+        return super().validate(attrs)
+
     def validate_country(self, value: str) -> str:
         value = value.upper()
         if value and not (len(value) == 2 and value.isascii() and value.isalpha()):
@@ -55,7 +62,7 @@ class CustomerSerializer(FullCleanMixin, serializers.ModelSerializer):
         return value
 
 
-class InteractionSerializer(FullCleanMixin, serializers.ModelSerializer):
+class InteractionSerializer(FullCleanMixin, ApiModelSerializer):
     staff = serializers.PrimaryKeyRelatedField(
         queryset=staff_users(), required=False, allow_null=True, help_text="Defaults to the caller on creation."
     )
@@ -93,7 +100,7 @@ class InteractionSerializer(FullCleanMixin, serializers.ModelSerializer):
         return super().validate(attrs)
 
 
-class OrderSerializer(FullCleanMixin, serializers.ModelSerializer):
+class OrderSerializer(FullCleanMixin, ApiModelSerializer):
     class Meta:
         model = Order
         fields = ["id", "customer", "external_id", "amount", "currency", "ordered_at", "referred_by", "created_at"]
@@ -107,7 +114,7 @@ class OrderSerializer(FullCleanMixin, serializers.ModelSerializer):
         return value
 
 
-class EngagementEventSerializer(FullCleanMixin, serializers.ModelSerializer):
+class EngagementEventSerializer(FullCleanMixin, ApiModelSerializer):
     class Meta:
         model = EngagementEvent
         fields = ["id", "customer", "kind", "campaign", "duration_seconds", "pages", "external_id", "occurred_at"]
@@ -120,7 +127,7 @@ class EngagementEventSerializer(FullCleanMixin, serializers.ModelSerializer):
         return super().validate(attrs)
 
 
-class SegmentSerializer(FullCleanMixin, serializers.ModelSerializer):
+class SegmentSerializer(FullCleanMixin, ApiModelSerializer):
     filter_params = serializers.DictField(
         child=serializers.CharField(allow_blank=True, max_length=200),
         required=False,

@@ -6,7 +6,7 @@ from django.db.models import ProtectedError, QuerySet
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ParseError, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -43,6 +43,13 @@ class ApiViewSet(RolePermissionsMixin, viewsets.GenericViewSet):
 
     schema = RapportAutoSchema()
     pagination_class = StandardPagination
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # PostgreSQL refuses NUL bytes even in a lookup; say so instead of failing in the filter's query.
+        for key, values in request.query_params.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                raise ParseError("Query parameters may not contain NUL characters.")
 
 
 class CustomerViewSet(

@@ -2,10 +2,11 @@
 
 from rest_framework import serializers
 
+from customers.api.common import ApiModelSerializer
 from metrics.models import CustomerMetrics, SegmentSnapshot
 
 
-class CustomerMetricsSerializer(serializers.ModelSerializer):
+class CustomerMetricsSerializer(ApiModelSerializer):
     churn_risk = serializers.ChoiceField(
         choices=CustomerMetrics.ChurnRisk.choices, allow_blank=True, read_only=True, help_text="Empty until computed."
     )
@@ -16,7 +17,7 @@ class CustomerMetricsSerializer(serializers.ModelSerializer):
         read_only_fields = [f.name for f in CustomerMetrics._meta.fields]
 
 
-class SegmentSnapshotSerializer(serializers.ModelSerializer):
+class SegmentSnapshotSerializer(ApiModelSerializer):
     segment_slug = serializers.SlugField(source="segment.slug", read_only=True)
 
     class Meta:

@@ -2,6 +2,7 @@
 
 from django_filters import rest_framework as filters
 
+from customers.api.filters import DateTimeFilter
 from surveys.models import FollowUp, Invitation, Response, Survey
 
 
@@ -13,8 +14,8 @@ class SurveyFilter(filters.FilterSet):
 
 class InvitationFilter(filters.FilterSet):
     answered = filters.BooleanFilter(field_name="answered_at", lookup_expr="isnull", exclude=True)
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Invitation
@@ -25,8 +26,8 @@ class ResponseFilter(filters.FilterSet):
     survey = filters.NumberFilter(field_name="invitation__survey")
     score_min = filters.NumberFilter(field_name="score", lookup_expr="gte")
     score_max = filters.NumberFilter(field_name="score", lookup_expr="lte")
-    submitted_after = filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
-    submitted_before = filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="lt")
+    submitted_after = DateTimeFilter(field_name="submitted_at", lookup_expr="gte")
+    submitted_before = DateTimeFilter(field_name="submitted_at", lookup_expr="lt")
 
     class Meta:
         model = Response

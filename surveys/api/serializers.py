@@ -5,19 +5,19 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from customers.api.common import FullCleanMixin
+from customers.api.common import ApiModelSerializer, FullCleanMixin
 from customers.api.serializers import staff_users
 from customers.models import Customer, Interaction, Language
 from surveys.models import FollowUp, Invitation, Response, Survey, SurveyText
 
 
-class SurveyTextSerializer(serializers.ModelSerializer):
+class SurveyTextSerializer(ApiModelSerializer):
     class Meta:
         model = SurveyText
         fields = ["language", "question", "follow_up", "low_label", "high_label"]
 
 
-class SurveySerializer(FullCleanMixin, serializers.ModelSerializer):
+class SurveySerializer(FullCleanMixin, ApiModelSerializer):
     texts = SurveyTextSerializer(many=True, read_only=True, help_text="The question in each language.")
 
     class Meta:
@@ -40,7 +40,7 @@ class SurveySerializer(FullCleanMixin, serializers.ModelSerializer):
         extra_kwargs = {"link_lifetime_days": {"min_value": 1, "max_value": 365}}
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(ApiModelSerializer):
     """An invitation as stored; its link cannot be read back (only the token's hash is kept)."""
 
     language = serializers.ChoiceField(
@@ -102,7 +102,7 @@ class InvitationCreatedSerializer(InvitationSerializer):
         read_only_fields = fields
 
 
-class ResponseSerializer(serializers.ModelSerializer):
+class ResponseSerializer(ApiModelSerializer):
     survey = serializers.IntegerField(source="invitation.survey_id", read_only=True)
 
     class Meta:
@@ -122,7 +122,7 @@ class ResponseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FollowUpSerializer(FullCleanMixin, serializers.ModelSerializer):
+class FollowUpSerializer(FullCleanMixin, ApiModelSerializer):
     score = serializers.IntegerField(source="response.score", read_only=True)
     assigned_to = serializers.PrimaryKeyRelatedField(queryset=staff_users(), required=False, allow_null=True)
 
