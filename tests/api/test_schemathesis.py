@@ -61,7 +61,7 @@ def existing_ids(world: SimpleNamespace) -> dict[str, int]:
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_every_operation_answers_as_its_schema_says(
     case: schemathesis.Case, admin_token: str, existing_ids: dict[str, int]
 ) -> None:
