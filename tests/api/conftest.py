@@ -24,6 +24,12 @@ from tests.surveys.factories import FollowUpFactory, InvitationFactory, SurveyFa
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: object) -> None:
+    # Each test makes users for several roles; the production hasher is deliberately slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_throttle_counters() -> Iterator[None]:
     # Throttle history lives in the cache; user ids repeat across test databases.
     cache.clear()

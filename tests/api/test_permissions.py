@@ -6,6 +6,7 @@ snapshots. Admins may do everything, including deleting. Users without a role ge
 """
 
 from collections.abc import Callable
+from itertools import count
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,13 +14,26 @@ import pytest
 from django.utils import timezone
 
 from tests.api.conftest import token_client
-from tests.customers.factories import CustomerFactory
+from tests.customers.factories import (
+    CustomerFactory,
+    EngagementEventFactory,
+    InteractionFactory,
+    OrderFactory,
+    SegmentFactory,
+)
 from tests.surveys.factories import SurveyFactory
 
 pytestmark = pytest.mark.django_db
 
 RANK = {"outsider": 0, "agent": 1, "manager": 2, "admin": 3}
 NOW = timezone.now().isoformat()
+_serial = count(1)
+
+
+def uid(prefix: str) -> str:
+    """A fresh value per request: every role's attempt stands alone."""
+    return f"{prefix}{next(_serial)}"
+
 
 Url = Callable[[SimpleNamespace], str]
 Body = Callable[[SimpleNamespace], Any] | None
@@ -37,7 +51,7 @@ OPERATIONS = [
         "create customer",
         "post",
         lambda w: "/api/customers/",
-        lambda w: {"external_id": "N-1", "name": "Nok"},
+        lambda w: {"external_id": uid("N-"), "name": "Nok"},
         "agent",
         201,
     ),
@@ -68,7 +82,7 @@ OPERATIONS = [
         "agent",
         200,
     ),
-    op("delete interaction", "delete", lambda w: f"/api/interactions/{w.interaction.pk}/", None, "admin", 204),
+    op("delete interaction", "delete", lambda w: f"/api/interactions/{InteractionFactory().pk}/", None, "admin", 204),
     # Orders
     op("list orders", "get", lambda w: "/api/orders/", None, "agent", 200),
     op(
@@ -77,7 +91,7 @@ OPERATIONS = [
         lambda w: "/api/orders/",
         lambda w: {
             "customer": w.customer.pk,
-            "external_id": "O-9",
+            "external_id": uid("O-"),
             "amount": "12.50",
             "currency": "THB",
             "ordered_at": NOW,
@@ -86,12 +100,12 @@ OPERATIONS = [
         201,
     ),
     op("update order", "patch", lambda w: f"/api/orders/{w.order.pk}/", lambda w: {"amount": "30.00"}, "agent", 200),
-    op("delete order", "delete", lambda w: f"/api/orders/{w.order.pk}/", None, "admin", 204),
+    op("delete order", "delete", lambda w: f"/api/orders/{OrderFactory().pk}/", None, "admin", 204),
     op(
         "bulk orders",
         "post",
         lambda w: "/api/orders/bulk/",
-        lambda w: [{"external_id": "B-1", "customer_external_id": "C-1", "amount": "5.00", "ordered_at": NOW}],
+        lambda w: [{"external_id": uid("B-"), "customer_external_id": "C-1", "amount": "5.00", "ordered_at": NOW}],
         "agent",
         201,
     ),
@@ -112,14 +126,14 @@ OPERATIONS = [
         201,
     ),
     op("update event", "patch", lambda w: f"/api/events/{w.event.pk}/", lambda w: {"campaign": "launch"}, "agent", 200),
-    op("delete event", "delete", lambda w: f"/api/events/{w.event.pk}/", None, "admin", 204),
+    op("delete event", "delete", lambda w: f"/api/events/{EngagementEventFactory().pk}/", None, "admin", 204),
     op(
         "bulk events",
         "post",
         lambda w: "/api/events/bulk/",
         lambda w: {
             "items": [
-                {"external_id": "EV-1", "customer_external_id": "C-1", "kind": "email_opened", "occurred_at": NOW}
+                {"external_id": uid("EV-"), "customer_external_id": "C-1", "kind": "email_opened", "occurred_at": NOW}
             ]
         },
         "agent",
@@ -132,7 +146,7 @@ OPERATIONS = [
         "create survey",
         "post",
         lambda w: "/api/surveys/",
-        lambda w: {"slug": "ces", "name": "CES", "kind": "ces"},
+        lambda w: {"slug": uid("ces-"), "name": uid("CES "), "kind": "ces"},
         "admin",
         201,
     ),
@@ -170,7 +184,7 @@ OPERATIONS = [
         "create segment",
         "post",
         lambda w: "/api/segments/",
-        lambda w: {"name": "Pro plan", "slug": "pro-plan", "filter_params": {"plan": "pro"}},
+        lambda w: {"name": uid("Pro plan "), "slug": uid("pro-plan-"), "filter_params": {"plan": "pro"}},
         "manager",
         201,
     ),
@@ -182,7 +196,7 @@ OPERATIONS = [
         "manager",
         200,
     ),
-    op("delete segment", "delete", lambda w: f"/api/segments/{w.segment.pk}/", None, "manager", 204),
+    op("delete segment", "delete", lambda w: f"/api/segments/{SegmentFactory().pk}/", None, "manager", 204),
     # Metrics
     op("list customer metrics", "get", lambda w: "/api/customer-metrics/", None, "agent", 200),
     op("read customer metrics", "get", lambda w: f"/api/customer-metrics/{w.customer.pk}/", None, "agent", 200),
@@ -191,23 +205,24 @@ OPERATIONS = [
 ]
 
 
-@pytest.mark.parametrize("role", list(RANK))
 @pytest.mark.parametrize(("method", "url", "body", "required", "success"), OPERATIONS)
 def test_each_role_may_do_exactly_what_its_rank_allows(
     request: pytest.FixtureRequest,
     world: SimpleNamespace,
-    role: str,
     method: str,
     url: Url,
     body: Body,
     required: str,
     success: int,
 ) -> None:
-    client = token_client(request.getfixturevalue(role))
-    kwargs = {"format": "json", "data": body(world)} if body else {}
-    response = getattr(client, method)(url(world), **kwargs)
-    expected = success if RANK[role] >= RANK[required] else 403
-    assert response.status_code == expected, response.content
+    outcomes, expected = {}, {}
+    for role in RANK:
+        client = token_client(request.getfixturevalue(role))
+        kwargs = {"format": "json", "data": body(world)} if body else {}
+        response = getattr(client, method)(url(world), **kwargs)
+        outcomes[role] = response.status_code
+        expected[role] = success if RANK[role] >= RANK[required] else 403
+    assert outcomes == expected
 
 
 @pytest.mark.parametrize("url", ["/api/customers/", "/api/orders/bulk/", "/api/segment-snapshots/"])
