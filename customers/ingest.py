@@ -98,18 +98,26 @@ def _same(a: Any, b: Any) -> bool:
 def _ingest(kind: _Kind, items: list[Any]) -> IngestResult:
     result = IngestResult()
     valid: list[tuple[int, dict[str, Any]]] = []
+    invalid: list[tuple[int, Any, dict[str, Any]]] = []
     for index, item in enumerate(items):
         serializer = kind.item_serializer(data=item)
         if serializer.is_valid():
             valid.append((index, dict(serializer.validated_data)))
         else:
-            result.errors.append({"index": index, "external_id": _external_id_of(item), "errors": serializer.errors})
+            invalid.append((index, item, dict(serializer.errors)))
 
     # Resolve customers and existing rows with one query each.
     customer_refs = {d["customer_external_id"] for _, d in valid} | {
         d["referred_by_external_id"] for _, d in valid if d.get("referred_by_external_id")
     }
+    customer_refs |= {ref for _, item, _ in invalid if (ref := _customer_ref_of(item))}
     customers = dict(Customer.objects.filter(external_id__in=customer_refs).values_list("external_id", "id"))
+    for index, item, errors in invalid:
+        # Report an unknown customer along with the item's other mistakes, so one retry can fix them all.
+        ref = _customer_ref_of(item)
+        if ref and ref not in customers and "customer_external_id" not in errors:
+            errors["customer_external_id"] = ["No customer has this external_id."]
+        result.errors.append({"index": index, "external_id": _external_id_of(item), "errors": errors})
     existing = {
         row.external_id: row for row in kind.model.objects.filter(external_id__in=[d["external_id"] for _, d in valid])
     }
@@ -150,6 +158,7 @@ def _ingest(kind: _Kind, items: list[Any]) -> IngestResult:
         to_create.append((index, kind.model(**values)))
 
     if result.errors:
+        result.errors.sort(key=lambda error: error["index"])
         result.items = []
         result.unchanged = 0
         return result
@@ -165,6 +174,11 @@ def _ingest(kind: _Kind, items: list[Any]) -> IngestResult:
     result.created = len(created)
     result.items.sort(key=lambda item: item["index"])
     return result
+
+
+def _customer_ref_of(item: Any) -> str | None:
+    value = item.get("customer_external_id") if isinstance(item, dict) else None
+    return value if isinstance(value, str) and 0 < len(value) <= 64 and "\x00" not in value else None
 
 
 def _external_id_of(item: Any) -> str | None:

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from rest_framework.throttling import UserRateThrottle
 
@@ -92,15 +93,16 @@ def test_bad_items_are_reported_by_index_and_the_whole_batch_is_refused(agent_ap
         order("OK-1"),
         order("BAD-5", ordered_at="yesterday"),
         order("BAD-6\x00"),
+        order("BAD-7", customer="NOBODY", amount="lots"),
     ]
 
     response = agent_api.post("/api/orders/bulk/", batch, format="json")
 
     assert response.status_code == 400
     body = response.json()
-    assert body["detail"] == "8 of 9 items are invalid; nothing was stored."
+    assert body["detail"] == "9 of 10 items are invalid; nothing was stored."
+    assert [e["index"] for e in body["errors"]] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     errors = {e["index"]: e["errors"] for e in body["errors"]}
-    assert set(errors) == {1, 2, 3, 4, 5, 6, 7, 8}
     assert "amount" in errors[1]
     assert errors[2] == {"customer_external_id": ["No customer has this external_id."]}
     assert errors[3] == {"amount": ["This field is required."]}
@@ -109,6 +111,7 @@ def test_bad_items_are_reported_by_index_and_the_whole_batch_is_refused(agent_ap
     assert errors[6] == {"external_id": ["This external_id appears earlier in the same batch."]}
     assert "ordered_at" in errors[7]
     assert "external_id" in errors[8]
+    assert set(errors[9]) == {"amount", "customer_external_id"}
     assert not Order.objects.exists()
     assert not StaleCustomer.objects.exists()
 
@@ -132,7 +135,8 @@ def test_a_full_batch_of_1000_runs_a_fixed_handful_of_queries(agent_api, shopper
     batch = [order(f"F-{i}", customer=f"SHOP-{i % 2 + 1}") for i in range(1000)]
 
     # Auth (2), customers (1), existing ids (1), savepoint + INSERT + stale marks + release (4).
-    with django_assert_max_num_queries(10):
+    # SQLite (the demo) caps parameters per statement, so its INSERT goes in a few chunks.
+    with django_assert_max_num_queries(10 if connection.vendor == "postgresql" else 20):
         response = agent_api.post("/api/orders/bulk/", batch, format="json")
 
     assert response.status_code == 201
