@@ -12,9 +12,11 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from drf_spectacular.openapi import AutoSchema
-from rest_framework import serializers
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ParseError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -164,3 +166,17 @@ class FullCleanMixin:
                 errors[api_settings.NON_FIELD_ERRORS_KEY] = errors.pop(NON_FIELD_ERRORS)
             raise serializers.ValidationError(errors) from exc
         return attrs
+
+
+class ApiViewSet(RolePermissionsMixin, viewsets.GenericViewSet):
+    """Base of every Rapport API viewset."""
+
+    schema = RapportAutoSchema()
+    pagination_class = StandardPagination
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # PostgreSQL refuses NUL bytes even in a lookup; say so instead of failing in the filter's query.
+        for key, values in request.query_params.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                raise ParseError("Query parameters may not contain NUL characters.")

@@ -2,24 +2,19 @@
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import ProtectedError, QuerySet
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ParseError, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import UserRateThrottle
 
 from customers.api import services
-from customers.api.common import (
-    BulkIngestThrottle,
-    NewestFirstCursorPagination,
-    RapportAutoSchema,
-    RolePermissionsMixin,
-    StandardPagination,
-)
+from customers.api.common import ApiViewSet, BulkIngestThrottle, NewestFirstCursorPagination
 from customers.api.filters import EngagementEventFilter, InteractionFilter, OrderFilter, SegmentFilter
 from customers.api.serializers import (
     BulkErrorSerializer,
@@ -36,20 +31,6 @@ from customers.filters import CustomerFilter
 from customers.ingest import MAX_BATCH, IngestResult, events_ingest, orders_ingest
 from customers.models import Customer, EngagementEvent, Interaction, Order, Segment
 from customers.roles import Role
-
-
-class ApiViewSet(RolePermissionsMixin, viewsets.GenericViewSet):
-    """Base of every Rapport API viewset."""
-
-    schema = RapportAutoSchema()
-    pagination_class = StandardPagination
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        # PostgreSQL refuses NUL bytes even in a lookup; say so instead of failing in the filter's query.
-        for key, values in request.query_params.lists():
-            if "\x00" in key or any("\x00" in value for value in values):
-                raise ParseError("Query parameters may not contain NUL characters.")
 
 
 class CustomerViewSet(
@@ -294,11 +275,13 @@ class SegmentViewSet(
             raise PermissionDenied("Built-in segments cannot be edited or deleted.")
 
     def perform_create(self, serializer: BaseSerializer) -> None:
-        serializer.save(created_by=self.request.user)
+        with transaction.atomic():  # the segment and its static members together
+            serializer.save(created_by=self.request.user)
 
     def perform_update(self, serializer: BaseSerializer) -> None:
         self._refuse_builtin(serializer.instance)
-        serializer.save()
+        with transaction.atomic():
+            serializer.save()
 
     def perform_destroy(self, instance: Segment) -> None:
         self._refuse_builtin(instance)

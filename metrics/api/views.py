@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 from rest_framework import mixins
 
-from customers.api.views import ApiViewSet
+from customers.api.common import ApiViewSet
 from customers.roles import Role
 from metrics.api.filters import CustomerMetricsFilter, SegmentSnapshotFilter
 from metrics.api.serializers import CustomerMetricsSerializer, SegmentSnapshotSerializer

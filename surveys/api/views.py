@@ -9,7 +9,7 @@ from rest_framework import mixins, status
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 
-from customers.api.views import ApiViewSet
+from customers.api.common import ApiViewSet
 from customers.roles import Role
 from metrics.stale import mark_customers_stale
 from surveys.api.filters import FollowUpFilter, InvitationFilter, ResponseFilter, SurveyFilter
