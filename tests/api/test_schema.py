@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +49,10 @@ def test_swagger_ui_loads_its_assets_from_our_static_files_only(client) -> None:
     external = re.findall(r"""(?:src|href)=["']?(?:https?:)?//[^"'\s>]+""", html)
     assert external == []
     assert "cdn" not in html.lower()
+    # The referenced files ship with drf-spectacular-sidecar and are collected with the other static files.
+    for name in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"):
+        assert f"drf_spectacular_sidecar/swagger-ui-dist/{name}" in html
+        assert finders.find(f"drf_spectacular_sidecar/swagger-ui-dist/{name}")
 
 
 def test_unknown_api_addresses_answer_json_404(agent_api) -> None:
