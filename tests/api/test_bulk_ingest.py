@@ -1,5 +1,8 @@
 """Bulk ingest of orders and engagement events: validated, atomic per batch, idempotent by external id."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -7,6 +10,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.throttling import UserRateThrottle
 
+from customers import ingest
 from customers.api.common import BulkIngestThrottle
 from customers.models import EngagementEvent, Order
 from metrics.models import StaleCustomer
@@ -203,3 +207,38 @@ def test_created_ids_are_returned_for_each_item(agent_api, shoppers):
     response = agent_api.post("/api/orders/bulk/", [order("I-1")], format="json")
     assert response.json()["items"][0]["id"] == Order.objects.get(external_id="I-1").pk
     assert timezone.is_aware(Order.objects.get(external_id="I-1").ordered_at)
+
+
+def test_a_batch_racing_an_identical_one_counts_the_other_senders_rows_once(agent_api, shoppers, monkeypatch):
+    """Two senders retry the same batch at once: the loser's INSERT hits the unique external_id, and
+    validating again reports the winner's rows as unchanged."""
+    real_atomic = ingest.transaction.atomic
+    raced: list[bool] = []
+
+    @contextmanager
+    def atomic_after_the_other_sender(*args: object, **kwargs: object) -> Iterator[None]:
+        if not raced:
+            raced.append(True)
+            Order.objects.create(
+                customer=shoppers[0],
+                external_id="RACE-1",
+                amount=Decimal("19.90"),
+                ordered_at=datetime.fromisoformat(WHEN),
+            )
+        with real_atomic(*args, **kwargs):
+            yield
+
+    monkeypatch.setattr(ingest.transaction, "atomic", atomic_after_the_other_sender)
+    attempts: list[int] = []
+    real_ingest = ingest._ingest
+    monkeypatch.setattr(ingest, "_ingest", lambda kind, items: attempts.append(1) or real_ingest(kind, items))
+
+    response = agent_api.post("/api/orders/bulk/", [order("RACE-1"), order("RACE-2")], format="json")
+
+    assert len(attempts) == 2
+    assert response.status_code == 201, response.json()
+    assert [(i["external_id"], i["status"]) for i in response.json()["items"]] == [
+        ("RACE-1", "unchanged"),
+        ("RACE-2", "created"),
+    ]
+    assert Order.objects.filter(external_id__startswith="RACE-").count() == 2
