@@ -191,6 +191,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind" or "channel" with different choices: name their enums apart.
+    "ENUM_NAME_OVERRIDES": {
+        "InteractionKindEnum": "customers.models.Interaction.Kind",
+        "InteractionChannelEnum": "customers.models.Interaction.Channel",
+        "EventKindEnum": "customers.models.EngagementEvent.Kind",
+        "SegmentKindEnum": "customers.models.Segment.Kind",
+        "SurveyKindEnum": "surveys.models.Survey.Kind",
+        "InvitationChannelEnum": "surveys.models.Invitation.Channel",
+    },
 }
 
 # Public survey endpoints, per client address.

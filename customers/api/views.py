@@ -1,0 +1,288 @@
+"""API viewsets for customers, interactions, orders, engagement events (with bulk ingest) and segments."""
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import ProtectedError, QuerySet
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.throttling import UserRateThrottle
+
+from customers.api import services
+from customers.api.common import ApiViewSet, BulkIngestThrottle, NewestFirstCursorPagination
+from customers.api.filters import EngagementEventFilter, InteractionFilter, OrderFilter, SegmentFilter
+from customers.api.serializers import (
+    BulkErrorSerializer,
+    BulkEventsRequestSerializer,
+    BulkOrdersRequestSerializer,
+    BulkResultSerializer,
+    CustomerSerializer,
+    EngagementEventSerializer,
+    InteractionSerializer,
+    OrderSerializer,
+    SegmentSerializer,
+)
+from customers.filters import CustomerFilter
+from customers.ingest import MAX_BATCH, IngestResult, events_ingest, orders_ingest
+from customers.models import Customer, EngagementEvent, Interaction, Order, Segment
+from customers.roles import Role
+
+
+class CustomerViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ApiViewSet,
+):
+    """Customers, filtered with the same parameters as the customer list page."""
+
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerFilter
+    ordering_fields = ["name", "acquired_at", "created_at", "updated_at", "id"]
+    queryset = Customer.objects.all()
+
+    def get_queryset(self) -> QuerySet[Customer]:
+        return Customer.objects.prefetch_related("tags").order_by("name", "id")
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        services.customer_save(serializer=serializer)
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        services.customer_save(serializer=serializer)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        customer = self.get_object()
+        try:
+            services.customer_delete(customer=customer)
+        except ProtectedError:
+            return Response(
+                {"detail": "This customer has orders; orders are kept for revenue history, so it cannot be deleted."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InteractionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ApiViewSet,
+):
+    """Calls, emails, chats, tickets and meetings with customers. Resolving one may send a CSAT survey."""
+
+    serializer_class = InteractionSerializer
+    filterset_class = InteractionFilter
+    ordering_fields = ["opened_at", "resolved_at", "id"]
+    queryset = Interaction.objects.all()
+
+    def get_queryset(self) -> QuerySet[Interaction]:
+        return Interaction.objects.order_by("-opened_at", "-id")
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        services.interaction_save(serializer=serializer, staff=self.request.user)
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        services.interaction_save(serializer=serializer)
+
+    def perform_destroy(self, instance: Interaction) -> None:
+        services.record_delete(instance=instance)
+
+
+_BULK_DESCRIPTION = (
+    'Send a JSON list, or an object {{"items": [...]}}, of up to {max} {what}. Each item names its customer by '
+    "the customer's `external_id`. The batch is atomic: if any item is invalid nothing is stored and the 400 "
+    "answer lists the errors per item (`index` from 0). An item whose `external_id` is already stored with "
+    "identical data is reported `unchanged` (retrying a batch is safe); with different data it is a conflict "
+    "error. Rate limited more strictly than other endpoints (scope `bulk`)."
+)
+
+
+def _bulk_schema(what: str, request: type[BaseSerializer]) -> Any:
+    return extend_schema(
+        summary=f"Ingest a batch of {what}",
+        description=_BULK_DESCRIPTION.format(max=MAX_BATCH, what=what),
+        request=request,
+        responses={
+            200: OpenApiResponse(BulkResultSerializer, description="Every item was already stored (a retry)."),
+            201: OpenApiResponse(BulkResultSerializer, description="The new items were stored."),
+            400: OpenApiResponse(BulkErrorSerializer, description="Nothing was stored: errors per item."),
+        },
+        examples=[
+            OpenApiExample(
+                "Errors per item",
+                value={
+                    "detail": "2 of 3 items are invalid; nothing was stored.",
+                    "errors": [
+                        {"index": 1, "external_id": "A-2", "errors": {"amount": ["A valid number is required."]}}
+                    ],
+                },
+                response_only=True,
+                status_codes=["400"],
+            )
+        ],
+    )
+
+
+class BulkIngestMixin:
+    """The `bulk` action: POST /api/<things>/bulk/."""
+
+    bulk_throttle_classes = [UserRateThrottle, BulkIngestThrottle]
+    # Read by BulkIngestThrottle, which only the bulk action uses.
+    throttle_scope = "bulk"
+
+    def _bulk(self, request: Request, ingest: Any) -> Response:
+        data = request.data
+        items = data.get("items") if isinstance(data, dict) else data
+        if not isinstance(items, list):
+            return Response(
+                {"detail": 'Send a JSON list of items or an object {"items": [...]}.'},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if not items:
+            return Response({"detail": "The batch is empty."}, status=status.HTTP_400_BAD_REQUEST)
+        if len(items) > MAX_BATCH:
+            return Response(
+                {"detail": f"A batch holds at most {MAX_BATCH} items; this one has {len(items)}. Split it."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        result: IngestResult = ingest(items=items)
+        if not result.ok:
+            return Response(
+                {
+                    "detail": f"{len(result.errors)} of {len(items)} items are invalid; nothing was stored.",
+                    "errors": result.errors,
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        body = {"created": result.created, "unchanged": result.unchanged, "items": result.items}
+        return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+
+class OrderViewSet(
+    BulkIngestMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ApiViewSet,
+):
+    """Purchases. Amounts are decimal strings in the order's currency."""
+
+    serializer_class = OrderSerializer
+    filterset_class = OrderFilter
+    ordering_fields = ["ordered_at", "amount", "id"]
+    queryset = Order.objects.all()
+
+    def get_queryset(self) -> QuerySet[Order]:
+        return Order.objects.order_by("-ordered_at", "-id")
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        services.order_save(serializer=serializer)
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        services.order_save(serializer=serializer)
+
+    def perform_destroy(self, instance: Order) -> None:
+        services.record_delete(instance=instance)
+
+    @_bulk_schema("orders", BulkOrdersRequestSerializer)
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="bulk",
+        throttle_classes=BulkIngestMixin.bulk_throttle_classes,
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def bulk(self, request: Request) -> Response:
+        return self._bulk(request, orders_ingest)
+
+
+class EngagementEventViewSet(
+    BulkIngestMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ApiViewSet,
+):
+    """Sessions, email opens and clicks, social and event activity. Paged with a cursor (a large table)."""
+
+    serializer_class = EngagementEventSerializer
+    filterset_class = EngagementEventFilter
+    ordering_fields = ["occurred_at", "id"]
+    pagination_class = NewestFirstCursorPagination
+    queryset = EngagementEvent.objects.all()
+
+    def get_queryset(self) -> QuerySet[EngagementEvent]:
+        return EngagementEvent.objects.all()
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        services.event_save(serializer=serializer)
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        services.event_save(serializer=serializer)
+
+    def perform_destroy(self, instance: EngagementEvent) -> None:
+        services.record_delete(instance=instance)
+
+    @_bulk_schema("engagement events", BulkEventsRequestSerializer)
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="bulk",
+        throttle_classes=BulkIngestMixin.bulk_throttle_classes,
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def bulk(self, request: Request) -> Response:
+        return self._bulk(request, events_ingest)
+
+
+class SegmentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ApiViewSet,
+):
+    """Named groups of customers. Everyone may read them (to filter customers by ?segment=); managers edit them."""
+
+    serializer_class = SegmentSerializer
+    filterset_class = SegmentFilter
+    ordering_fields = ["name", "created_at", "id"]
+    write_role = Role.MANAGER
+    delete_role = Role.MANAGER
+    queryset = Segment.objects.all()
+
+    def get_queryset(self) -> QuerySet[Segment]:
+        return Segment.objects.order_by("-is_builtin", "name")
+
+    def _refuse_builtin(self, segment: Segment) -> None:
+        if segment.is_builtin:
+            raise PermissionDenied("Built-in segments cannot be edited or deleted.")
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        with transaction.atomic():  # the segment and its static members together
+            serializer.save(created_by=self.request.user)
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        self._refuse_builtin(serializer.instance)
+        with transaction.atomic():
+            serializer.save()
+
+    def perform_destroy(self, instance: Segment) -> None:
+        self._refuse_builtin(instance)
+        instance.delete()

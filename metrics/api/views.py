@@ -1,0 +1,35 @@
+"""Read-only API of computed figures: per-customer metrics and per-segment monthly snapshots."""
+
+from django.db.models import QuerySet
+from rest_framework import mixins
+
+from customers.api.common import ApiViewSet
+from customers.roles import Role
+from metrics.api.filters import CustomerMetricsFilter, SegmentSnapshotFilter
+from metrics.api.serializers import CustomerMetricsSerializer, SegmentSnapshotSerializer
+from metrics.models import CustomerMetrics, SegmentSnapshot
+
+
+class CustomerMetricsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """One row per customer (looked up by customer id), overwritten by every recompute."""
+
+    serializer_class = CustomerMetricsSerializer
+    filterset_class = CustomerMetricsFilter
+    ordering_fields = ["health_score", "revenue", "clv", "orders", "last_order_at", "computed_at", "customer"]
+    queryset = CustomerMetrics.objects.all()
+
+    def get_queryset(self) -> QuerySet[CustomerMetrics]:
+        return CustomerMetrics.objects.order_by("customer_id")
+
+
+class SegmentSnapshotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """A segment's figures per calendar month. Managers and admins only."""
+
+    serializer_class = SegmentSnapshotSerializer
+    filterset_class = SegmentSnapshotFilter
+    ordering_fields = ["period_start", "segment", "id"]
+    read_role = Role.MANAGER
+    queryset = SegmentSnapshot.objects.all()
+
+    def get_queryset(self) -> QuerySet[SegmentSnapshot]:
+        return SegmentSnapshot.objects.select_related("segment").order_by("segment_id", "-period_start")

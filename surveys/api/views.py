@@ -1,0 +1,128 @@
+"""API viewsets for surveys, invitations (creating one returns its link once), responses and follow-ups."""
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.request import Request
+from rest_framework.response import Response as ApiResponse
+
+from customers.api.common import ApiViewSet
+from customers.roles import Role
+from metrics.stale import mark_customers_stale
+from surveys.api.filters import FollowUpFilter, InvitationFilter, ResponseFilter, SurveyFilter
+from surveys.api.serializers import (
+    FollowUpSerializer,
+    InvitationCreatedSerializer,
+    InvitationCreateSerializer,
+    InvitationSerializer,
+    ResponseSerializer,
+    SurveySerializer,
+)
+from surveys.models import FollowUp, Invitation, Response, Survey
+from surveys.services import invitation_create
+from surveys.tokens import invitation_url
+
+
+class SurveyViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ApiViewSet,
+):
+    """NPS, CSAT and CES surveys with their questions per language. Admins edit them."""
+
+    serializer_class = SurveySerializer
+    filterset_class = SurveyFilter
+    ordering_fields = ["name", "created_at", "id"]
+    write_role = Role.ADMIN
+    queryset = Survey.objects.all()
+
+    def get_queryset(self) -> QuerySet[Survey]:
+        return Survey.objects.prefetch_related("texts").order_by("name", "id")
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
+        survey = self.get_object()
+        if survey.invitations.exists():
+            return ApiResponse(
+                {"detail": "This survey has invitations; deactivate it instead (is_active: false)."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        survey.delete()
+        return ApiResponse(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Create an invitation and get its link",
+        description=(
+            "Creates a personal survey link for one customer. The answer holds `link` this once: only a hash "
+            "of the token is stored, so the link cannot be read again later."
+        ),
+        request=InvitationCreateSerializer,
+        responses={201: InvitationCreatedSerializer},
+    )
+)
+class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
+    """Survey invitations. Read without their link; the link is returned only when one is created."""
+
+    serializer_class = InvitationSerializer
+    filterset_class = InvitationFilter
+    ordering_fields = ["created_at", "sent_at", "answered_at", "id"]
+    queryset = Invitation.objects.all()
+
+    def get_queryset(self) -> QuerySet[Invitation]:
+        return Invitation.objects.order_by("-created_at", "-id")
+
+    def get_serializer_class(self) -> type:
+        return InvitationCreateSerializer if self.action == "create" else InvitationSerializer
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
+        serializer = InvitationCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with transaction.atomic():
+            invitation, token = invitation_create(
+                survey=data["survey"],
+                customer=data["customer"],
+                channel=data["channel"],
+                interaction=data.get("interaction"),
+                language=data.get("language") or "",
+                created_by=request.user,
+            )
+            # The customer's invitation count (response rate) changes.
+            mark_customers_stale(customer_ids=[invitation.customer_id])
+        invitation.link = invitation_url(token)
+        return ApiResponse(InvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Customers' answers (read only: customers answer from their link)."""
+
+    serializer_class = ResponseSerializer
+    filterset_class = ResponseFilter
+    ordering_fields = ["submitted_at", "score", "id"]
+    queryset = Response.objects.all()
+
+    def get_queryset(self) -> QuerySet[Response]:
+        return Response.objects.select_related("invitation").order_by("-submitted_at", "-id")
+
+
+@extend_schema_view(
+    update=extend_schema(description="Assign, annotate, close (status closed) or reopen a follow-up."),
+    partial_update=extend_schema(description="Assign, annotate, close (status closed) or reopen a follow-up."),
+)
+class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ApiViewSet):
+    """Work items opened by detractor answers. Closing one records who closed it and when."""
+
+    serializer_class = FollowUpSerializer
+    filterset_class = FollowUpFilter
+    ordering_fields = ["created_at", "closed_at", "id"]
+    queryset = FollowUp.objects.all()
+
+    def get_queryset(self) -> QuerySet[FollowUp]:
+        return FollowUp.objects.select_related("response").order_by("created_at", "id")
