@@ -122,8 +122,9 @@ def test_the_profile_query_count_does_not_grow_with_the_timeline(agent_client, d
             EngagementEventFactory(customer=customer, occurred_at=ago(days=day, hours=3))
             ResponseFactory(invitation__customer=customer, submitted_at=ago(days=day, hours=4))
     # session, user, groups; customer with metrics and owner; tags; timeline count and keys; one
-    # query per source on the page (5) + replies and their authors; audit trail (2 x 2).
-    with django_assert_num_queries(17):
+    # query per source on the page (5) + replies and their authors; audit trail (2 x 2); the surveys
+    # panel (active surveys, recent invitations with their answers).
+    with django_assert_num_queries(19):
         response = agent_client.get(reverse("customers:detail", args=[customer.pk]), {"page": 1})
     assert response.status_code == 200
 
