@@ -85,13 +85,17 @@ class CustomerMetrics(models.Model):
 
 
 class SegmentSnapshot(models.Model):
-    """A segment's figures for one period (a calendar month in settings.TIME_ZONE).
+    """A segment's figures for one period (a calendar month, quarter or year in settings.TIME_ZONE).
 
     Membership is frozen when the snapshot is computed: member_count says how many customers it covered.
+    Quarters and years are computed from the raw data like months (S, N, E and lost are not sums of months);
+    the current period covers the days up to the computation.
     """
 
     class Period(models.TextChoices):
         MONTH = "month", "Month"
+        QUARTER = "quarter", "Quarter"
+        YEAR = "year", "Year"
 
     segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="snapshots")
     period = models.CharField(max_length=8, choices=Period.choices, default=Period.MONTH)
@@ -190,6 +194,9 @@ class RecomputeRun(models.Model):
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # RFM quintile breakpoints of the whole population, computed when the run starts; incremental
+    # recomputes score against the latest run's, so one customer's update needs no population scan.
+    rfm_breakpoints = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
