@@ -23,8 +23,8 @@ Churn risk, first rule that matches:
 - low: otherwise.
 
 RFM: recency = days since the last order, frequency = orders, monetary = revenue, over customers with at
-least one order. Each is scored 1–5 against quintile breakpoints of the whole population (the largest
-value of each of the first four NTILE(5) groups), computed once per full recompute and stored on the
+least one order. Each is scored 1–5 against quintile breakpoints of the whole population (its 20th, 40th,
+60th and 80th percentiles), computed once per full recompute and stored on the
 RecomputeRun; an incremental recompute scores against the latest breakpoints, so one customer's update
 reads only that customer's rows. Equal values always get equal scores. Customers without orders get no
 RFM scores and the segment "No orders".
@@ -117,19 +117,25 @@ class _Dialect:
 
     def seconds_between(self, later: str, earlier: str) -> str:
         if self.pg:
-            return f"ROUND(EXTRACT(EPOCH FROM ({later} - {earlier})))"
+            # date_part is double precision (EXTRACT is numeric, several times slower); whole seconds.
+            return f"CAST(date_part('epoch', {later} - {earlier}) AS INTEGER)"
         return f"ROUND((julianday({later}) - julianday({earlier})) * 86400)"
 
     def days_since(self, ts: str) -> str:
         """Whole days from a timestamp to now."""
         if self.pg:
-            return f"FLOOR(EXTRACT(EPOCH FROM (%(now)s - {ts})) / 86400)"
+            return f"CAST(FLOOR(date_part('epoch', %(now)s - {ts}) / 86400) AS INTEGER)"
         return f"CAST(julianday(%(now)s) - julianday({ts}) AS INTEGER)"
 
     def days_between_dates(self, later: str, earlier: str) -> str:
         if self.pg:
             return f"({later} - {earlier})"
         return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+    def fence(self) -> str:
+        """Keeps PostgreSQL from flattening a subquery into its parent, which would copy each derived
+        column's expression into every place that uses it (the scores use the RFM columns many times)."""
+        return "OFFSET 0" if self.pg else ""
 
     def today(self) -> str:
         return "CAST(%(today)s AS DATE)" if self.pg else "%(today)s"
@@ -337,13 +343,14 @@ def upsert_sql(
     recency = _score_down("recency_days", bp.recency, "rb", params)
     frequency = _score_up("CASE WHEN orders > 0 THEN orders END", bp.frequency, "fb", params)
     monetary = _score_up("CASE WHEN orders > 0 THEN revenue END", bp.monetary, "mb", params)
+    fence = _Dialect(connection.vendor).fence()
     rfm = f"""SELECT a.*, {recency} AS rfm_recency, {frequency} AS rfm_frequency, {monetary} AS rfm_monetary
-FROM ({inner}) a"""
-    scored = f"SELECT b.*, {RFM_SEGMENT_SQL} AS rfm_segment, {HEALTH_SQL} AS health_score FROM ({rfm}) b"
+FROM ({inner} {fence}) a"""
+    scored = f"SELECT b.*, {RFM_SEGMENT_SQL} AS rfm_segment, {HEALTH_SQL} AS health_score FROM ({rfm} {fence}) b"
     final_cols = [c for c in COLUMNS if c not in ("churn_risk", "churn_risk_reason", "computed_at")]
     select = (
         f"SELECT {', '.join(final_cols)}, {_case(0)} AS churn_risk, {_case(1)} AS churn_risk_reason, "
-        f"%(computed_at)s AS computed_at FROM ({scored}) s WHERE 1 = 1"
+        f"%(computed_at)s AS computed_at FROM ({scored} {fence}) s WHERE 1 = 1"
     )
     updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "customer_id")
     sql = (
@@ -365,38 +372,51 @@ def compute_customers(
 
 
 def compute_breakpoints(now: datetime | None = None) -> Breakpoints:
-    """RFM quintile upper bounds over all customers with orders (one grouped statement)."""
+    """RFM quintile upper bounds over all customers with orders: the 20th, 40th, 60th and 80th percentiles
+    (the value at position ceil(k × n / 5) in ascending order, as percentile_disc) of days since the last
+    order, orders and revenue. One grouped statement over the orders."""
     now = now or timezone.now()
     d = _Dialect(connection.vendor)
     params = {"now": connection.ops.adapt_datetimefield_value(now)}
-    sql = f"""
-WITH agg AS (
-  SELECT customer_id, COUNT(*) AS f, SUM(amount) AS m, {d.days_since("MAX(ordered_at)")} AS r
-  FROM customers_order GROUP BY customer_id
-), tiles AS (
-  SELECT r, f, m,
-    NTILE(5) OVER (ORDER BY r) AS rt, NTILE(5) OVER (ORDER BY f) AS ft, NTILE(5) OVER (ORDER BY m) AS mt
-  FROM agg
-)
-SELECT 'r', rt, MAX(r) FROM tiles GROUP BY rt
-UNION ALL SELECT 'f', ft, MAX(f) FROM tiles GROUP BY ft
-UNION ALL SELECT 'm', mt, MAX(m) FROM tiles GROUP BY mt
-"""
+    agg = f"""SELECT COUNT(*) AS f, SUM(amount) AS m, {d.days_since("MAX(ordered_at)")} AS r
+  FROM customers_order GROUP BY customer_id"""
+    if d.pg:
+        fractions = "ARRAY[0.2, 0.4, 0.6, 0.8]"
+        sql = f"""SELECT percentile_disc({fractions}) WITHIN GROUP (ORDER BY r),
+  percentile_disc({fractions}) WITHIN GROUP (ORDER BY f),
+  percentile_disc({fractions}) WITHIN GROUP (ORDER BY m)
+FROM ({agg}) agg"""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            r, f, m = cursor.fetchone()
+        if not r:
+            return Breakpoints()
+        return Breakpoints(
+            recency=tuple(float(v) for v in r),  # type: ignore[arg-type]
+            frequency=tuple(float(v) for v in f),  # type: ignore[arg-type]
+            monetary=tuple(float(v) for v in m),  # type: ignore[arg-type]
+        )
+    positions = " OR ".join(f"rn = ({k} * n + 4) / 5" for k in range(1, 5))
+    parts = []
+    for key in ("r", "f", "m"):
+        parts.append(
+            f"""SELECT '{key}', rn, v FROM (SELECT {key} AS v, ROW_NUMBER() OVER (ORDER BY {key}) AS rn,
+  COUNT(*) OVER () AS n FROM ({agg}) agg) ranked WHERE {positions}"""
+        )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(" UNION ALL ".join(parts), params)
         rows = cursor.fetchall()
-    bounds: dict[str, dict[int, float]] = {"r": {}, "f": {}, "m": {}}
-    for key, tile, value in rows:
-        bounds[key][int(tile)] = float(value)
+    values: dict[str, list[float]] = {"r": [], "f": [], "m": []}
+    for key, _, value in sorted(rows, key=lambda row: (row[0], row[1])):
+        values[key].append(float(value))
 
     def four(key: str) -> tuple[float, float, float, float] | None:
-        values = bounds[key]
-        if not values:
+        found = values[key]
+        if not found:
             return None
-        # With fewer than five customers some tiles are empty: repeat the last bound so scores stay 1-5.
-        out: list[float] = []
-        for tile in range(1, 5):
-            out.append(values.get(tile, out[-1] if out else min(values.values())))
-        return tuple(out)  # type: ignore[return-value]
+        # With fewer than five customers some positions coincide.
+        while len(found) < 4:
+            found.append(found[-1])
+        return tuple(found)  # type: ignore[return-value]
 
     return Breakpoints(recency=four("r"), frequency=four("f"), monetary=four("m"))

@@ -179,3 +179,17 @@ def test_recomputing_overwrites_instead_of_adding_up():
 def test_unknown_ids_are_ignored():
     assert customers_recompute(customer_ids=[987_654]) == 0
     assert customers_recompute(customer_ids=[]) == 0
+
+
+def test_rfm_breakpoints_are_the_population_quintiles():
+    from metrics.compute import compute_breakpoints
+
+    now = timezone.now()
+    for n in range(1, 11):
+        customer = CustomerFactory()
+        for _ in range(n):
+            OrderFactory(customer=customer, amount=Decimal(10), ordered_at=now - timedelta(days=n, hours=1))
+    bp = compute_breakpoints(now)
+    assert bp.frequency == (2, 4, 6, 8)
+    assert bp.monetary == (20, 40, 60, 80)
+    assert bp.recency == (2, 4, 6, 8)

@@ -36,7 +36,14 @@ from django.utils import timezone
 from customers.demo_data import BENCH, generate
 from customers.models import Customer
 from metrics.compute import AGGREGATE_COLUMNS, aggregate_select
-from metrics.models import CustomerMetrics, RecomputeRun
+from metrics.models import (
+    CohortCell,
+    CustomerMetrics,
+    RecomputeChunk,
+    RecomputeRun,
+    SegmentSnapshot,
+    StaleCustomer,
+)
 from metrics.services import customers_recompute, start_full_recompute
 
 CHECKED_TOTALS = [
@@ -110,6 +117,10 @@ class Command(BaseCommand):
             result["rows"] = generated.__dict__
             self.log(f"Generated {generated} in {result['generate_seconds']} s")
         result["customers"] = Customer.objects.count()
+        # Every run starts from no computed metrics, like the first recompute of a new installation.
+        with connection.cursor() as cursor:
+            for model in (CohortCell, SegmentSnapshot, RecomputeChunk, RecomputeRun, CustomerMetrics, StaleCustomer):
+                cursor.execute(f"DELETE FROM {model._meta.db_table}")  # noqa: S608
         self.analyze()
 
         first_baseline = self.baseline()
