@@ -40,6 +40,7 @@ SWEEP_MAX_BATCHES: int = getattr(settings, "METRICS_SWEEP_MAX_BATCHES", 20)
 # A run not finished after this long is considered abandoned and no longer blocks a new one.
 RUN_STALE_AFTER = timedelta(hours=6)
 _BREAKPOINTS_CACHE_KEY = "metrics:rfm-breakpoints"
+_START_LOCK = 0x6D657472  # an arbitrary advisory lock key for starting full recomputes
 
 
 def current_breakpoints() -> Breakpoints:
@@ -124,6 +125,10 @@ def start_full_recompute(
     """
     now = timezone.now()
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Two simultaneous starts (the nightly schedule and a manager's button) create one run.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_START_LOCK])
         active = (
             RecomputeRun.objects.select_for_update()
             .filter(finished_at__isnull=True, started_at__gte=now - RUN_STALE_AFTER)
