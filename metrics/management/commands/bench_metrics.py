@@ -104,9 +104,11 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=2, help="Worker processes per Celery worker.")
         parser.add_argument("--samples", type=int, default=50, help="Customers for the incremental timing.")
         parser.add_argument("--keep-data", action="store_true", help="Use the customers already in the database.")
+        parser.add_argument("--chunk-size", type=int, default=None, help="Customers per chunk (default: settings).")
 
     def handle(self, *args, customers: int, json: bool, concurrency: int, samples: int, keep_data: bool, **opts):
         self.quiet = json
+        self.chunk_size = opts.get("chunk_size")
         result: dict = {"customers": customers, "database": connection.vendor, "cpus": os.cpu_count()}
         if Customer.objects.exists() and not keep_data:
             raise CommandError("bench_metrics needs an empty database (scripts/bench.sh starts one), or --keep-data.")
@@ -216,7 +218,7 @@ class Command(BaseCommand):
             self.wait_for_worker(worker)
             idle_rss = sampler.peak_total
             started = time.perf_counter()
-            run = start_full_recompute()
+            run = start_full_recompute(chunk_size=self.chunk_size)
             while True:
                 run.refresh_from_db()
                 if run.finished_at is not None:
