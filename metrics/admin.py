@@ -5,7 +5,15 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 
-from metrics.models import CohortCell, CustomerMetrics, RecomputeChunk, RecomputeRun, SegmentSnapshot, StaleCustomer
+from metrics.models import (
+    CohortCell,
+    CustomerMetrics,
+    RecomputeChunk,
+    RecomputeRun,
+    RecomputeSegment,
+    SegmentSnapshot,
+    StaleCustomer,
+)
 from metrics.services import start_full_recompute
 
 
@@ -62,6 +70,17 @@ class RecomputeChunkInline(admin.TabularInline):
         return False
 
 
+class RecomputeSegmentInline(admin.TabularInline):
+    model = RecomputeSegment
+    fields = ["segment", "done_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(RecomputeRun)
 class RecomputeRunAdmin(ReadOnlyAdmin):
     list_display = ["id", "status", "progress", "total_customers", "started_by", "started_at", "finished_at"]
@@ -71,13 +90,15 @@ class RecomputeRunAdmin(ReadOnlyAdmin):
         "total_customers",
         "total_chunks",
         "chunks_done",
+        "segments_total",
+        "segments_done",
         "started_by",
         "started_at",
         "finished_at",
         "error",
         "rfm_breakpoints",
     ]
-    inlines = [RecomputeChunkInline]
+    inlines = [RecomputeChunkInline, RecomputeSegmentInline]
     list_select_related = ["started_by"]
 
     @admin.display(description="Progress")

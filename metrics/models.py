@@ -197,6 +197,9 @@ class RecomputeRun(models.Model):
     # RFM quintile breakpoints of the whole population, computed when the run starts; incremental
     # recomputes score against the latest run's, so one customer's update needs no population scan.
     rfm_breakpoints = models.JSONField(default=dict, blank=True)
+    # The snapshot phase fans out one job per segment; the job that completes the count finishes the run.
+    segments_total = models.PositiveIntegerField(default=0)
+    segments_done = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -231,3 +234,18 @@ class RecomputeChunk(models.Model):
 
     def __str__(self) -> str:
         return f"chunk {self.index} of run {self.run_id}"
+
+
+class RecomputeSegment(models.Model):
+    """One segment's snapshots within a run. done_at is claimed with a conditional UPDATE, like chunks."""
+
+    run = models.ForeignKey(RecomputeRun, on_delete=models.CASCADE, related_name="segment_jobs")
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="+")
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "segment"]
+        constraints = [models.UniqueConstraint(fields=["run", "segment"], name="recompute_segment_unique")]
+
+    def __str__(self) -> str:
+        return f"segment {self.segment_id} of run {self.run_id}"

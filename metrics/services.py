@@ -12,8 +12,9 @@ tasks after commit. Each chunk computes its range and, in the same transaction, 
 conditional UPDATE (done_at IS NULL) and only if that claimed a row bumps run.chunks_done with F(); a
 redelivered chunk (acks_late, worker killed) therefore recomputes (overwrites) but never counts twice.
 The chunk that sees chunks_done = total_chunks claims the snapshot phase (UPDATE status running →
-snapshotting, rowcount 1) and enqueues `build_snapshots`, which writes SegmentSnapshot and CohortCell
-rows (metrics.snapshots) and marks the run done. No result backend is involved.
+snapshotting, rowcount 1) and enqueues `build_snapshots`, which fans out one `build_segment_snapshots`
+task per segment (RecomputeSegment rows, claimed and counted the same way); the job that completes
+segments_done = segments_total marks the run done. No result backend is involved.
 """
 
 import logging
@@ -28,7 +29,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import Customer, Segment
 from metrics.compute import Breakpoints, compute_breakpoints, compute_customers
 from metrics.models import RecomputeChunk, RecomputeRun, StaleCustomer
 
@@ -211,8 +212,8 @@ def chunk_process(*, chunk_id: int, enqueue_snapshots: bool = True) -> bool:
 
 
 def snapshots_build(*, run_id: int, progress: Callable[[int, int], None] | None = None) -> bool:
-    """Build every segment's snapshots and cohort cells, then mark the run done. Returns False if the run
-    is not in its snapshot phase (already done: a redelivered task has nothing to do)."""
+    """In-process snapshot phase (`recompute_metrics --sync`): build every segment's snapshots and cohort
+    cells, then mark the run done. Returns False if the run is not in its snapshot phase."""
     from metrics.snapshots import build_all_segments
 
     run = RecomputeRun.objects.filter(pk=run_id).first()
@@ -223,6 +224,58 @@ def snapshots_build(*, run_id: int, progress: Callable[[int, int], None] | None 
         status=RecomputeRun.Status.DONE, finished_at=timezone.now()
     )
     return True
+
+
+def snapshots_start(*, run_id: int) -> int:
+    """Celery snapshot phase: one job per segment, a group of `build_segment_snapshots` tasks after commit.
+    Safe to run twice (jobs are unique per run and segment; a job already done is not counted again).
+    Returns the number of jobs enqueued."""
+    from metrics.models import RecomputeSegment
+
+    with transaction.atomic():
+        run = RecomputeRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.status != RecomputeRun.Status.SNAPSHOTTING:
+            return 0
+        RecomputeSegment.objects.bulk_create(
+            [RecomputeSegment(run=run, segment_id=sid) for sid in Segment.objects.values_list("id", flat=True)],
+            ignore_conflicts=True,
+        )
+        total = RecomputeSegment.objects.filter(run=run).count()
+        RecomputeRun.objects.filter(pk=run.pk).update(segments_total=total)
+        if not total:
+            RecomputeRun.objects.filter(pk=run.pk).update(status=RecomputeRun.Status.DONE, finished_at=timezone.now())
+            return 0
+        job_ids = list(RecomputeSegment.objects.filter(run=run, done_at__isnull=True).values_list("id", flat=True))
+
+        def enqueue() -> None:
+            from celery import group
+
+            from metrics.tasks import build_segment_snapshots
+
+            group(build_segment_snapshots.s(job_id) for job_id in job_ids).apply_async()
+
+        transaction.on_commit(enqueue)
+    return len(job_ids)
+
+
+def segment_job_process(*, job_id: int) -> bool:
+    """Build one segment's snapshots and count the job done once; the job that completes the count marks
+    the run done. Returns True if this call finished the run."""
+    from metrics.models import RecomputeSegment
+    from metrics.snapshots import build_segment
+
+    job = RecomputeSegment.objects.filter(pk=job_id).select_related("segment").first()
+    if job is None or job.done_at is not None:
+        return False
+    with transaction.atomic():
+        build_segment(job.segment)
+        if not RecomputeSegment.objects.filter(pk=job.pk, done_at__isnull=True).update(done_at=timezone.now()):
+            return False
+        RecomputeRun.objects.filter(pk=job.run_id).update(segments_done=F("segments_done") + 1)
+        finished = RecomputeRun.objects.filter(
+            pk=job.run_id, status=RecomputeRun.Status.SNAPSHOTTING, segments_done__gte=F("segments_total")
+        ).update(status=RecomputeRun.Status.DONE, finished_at=timezone.now())
+    return bool(finished)
 
 
 def run_fail(*, run_id: int, error: str) -> None:

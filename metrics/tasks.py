@@ -29,6 +29,10 @@ class RunTask(Task):
 
         if self.name.endswith("recompute_chunk"):
             run_id = RecomputeChunk.objects.filter(pk=args[0]).values_list("run_id", flat=True).first()
+        elif self.name.endswith("build_segment_snapshots"):
+            from metrics.models import RecomputeSegment
+
+            run_id = RecomputeSegment.objects.filter(pk=args[0]).values_list("run_id", flat=True).first()
         else:
             run_id = args[0]
         if run_id is not None:
@@ -67,6 +71,13 @@ def recompute_chunk(chunk_id: int) -> None:
 
 @shared_task(base=RunTask, **RETRY)
 def build_snapshots(run_id: int) -> None:
-    from metrics.services import snapshots_build
+    from metrics.services import snapshots_start
 
-    snapshots_build(run_id=run_id)
+    snapshots_start(run_id=run_id)
+
+
+@shared_task(base=RunTask, **RETRY)
+def build_segment_snapshots(job_id: int) -> None:
+    from metrics.services import segment_job_process
+
+    segment_job_process(job_id=job_id)

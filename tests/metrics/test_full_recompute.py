@@ -34,6 +34,7 @@ def test_a_full_recompute_computes_everyone_then_every_segment(customers, django
     assert (run.status, run.total_chunks, run.chunks_done, run.total_customers) == ("done", 3, 3, 7)
     assert run.finished_at is not None and run.progress_percent == 100
     assert run.rfm_breakpoints["frequency"]
+    assert (run.segments_total, run.segments_done) == (2, 2)
     assert CustomerMetrics.objects.count() == 7
     assert not run.chunks.filter(done_at__isnull=True).exists()
     segments = Segment.objects.count()
@@ -131,3 +132,24 @@ def test_a_chunk_that_gives_up_marks_the_run_failed(customers):
     recompute_chunk.on_failure(DatabaseError("disk full"), "task-id", (chunk.id,), {}, None)
     run.refresh_from_db()
     assert run.status == "failed" and "disk full" in run.error
+
+
+def test_a_redelivered_segment_job_builds_again_but_counts_once(customers):
+    from metrics.models import RecomputeSegment
+    from metrics.services import segment_job_process, snapshots_start
+
+    SegmentFactory(slug="thai", filter_params={"country": "TH"})
+    run = start_full_recompute(enqueue=False)
+    for chunk in run.chunks.all():
+        chunk_process(chunk_id=chunk.id, enqueue_snapshots=False)
+    with mock.patch("metrics.tasks.build_segment_snapshots.s"):
+        assert snapshots_start(run_id=run.id) == 2
+        assert snapshots_start(run_id=run.id) == 2  # redelivered: same jobs, none counted
+    first, second = RecomputeSegment.objects.filter(run=run)
+    assert segment_job_process(job_id=first.id) is False
+    assert segment_job_process(job_id=first.id) is False
+    run.refresh_from_db()
+    assert (run.segments_total, run.segments_done, run.status) == (2, 1, "snapshotting")
+    assert segment_job_process(job_id=second.id) is True
+    run.refresh_from_db()
+    assert (run.segments_done, run.status) == (2, "done")
