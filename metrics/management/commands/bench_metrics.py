@@ -41,6 +41,7 @@ from metrics.models import (
     CustomerMetrics,
     RecomputeChunk,
     RecomputeRun,
+    RecomputeSegment,
     SegmentSnapshot,
     StaleCustomer,
 )
@@ -121,7 +122,15 @@ class Command(BaseCommand):
         result["customers"] = Customer.objects.count()
         # Every run starts from no computed metrics, like the first recompute of a new installation.
         with connection.cursor() as cursor:
-            for model in (CohortCell, SegmentSnapshot, RecomputeChunk, RecomputeRun, CustomerMetrics, StaleCustomer):
+            for model in (
+                CohortCell,
+                SegmentSnapshot,
+                RecomputeChunk,
+                RecomputeSegment,
+                RecomputeRun,
+                CustomerMetrics,
+                StaleCustomer,
+            ):
                 cursor.execute(f"DELETE FROM {model._meta.db_table}")  # noqa: S608
         self.analyze()
 
