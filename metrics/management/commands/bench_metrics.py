@@ -19,6 +19,7 @@ Prints a table, and with --json a JSON line as the last line.
 
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -218,6 +219,7 @@ class Command(BaseCommand):
                 f"--hostname=bench-{os.getpid()}@%h",
             ],
             env=env,
+            start_new_session=True,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -240,12 +242,15 @@ class Command(BaseCommand):
                 raise CommandError(f"Run {run.pk} {run.status}: {run.error}")
             last_chunk = run.chunks.aggregate(last=Max("done_at"))["last"] or run.started_at
         finally:
-            sampler.stop()
+            # Stop the worker first, whatever happened: a worker left behind would keep taking tasks
+            # from the broker in later runs.
             worker.terminate()
             try:
                 worker.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                worker.kill()
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
+            sampler.stop()
             log.close()
         customers_phase = (last_chunk - run.started_at).total_seconds()
         snapshot_phase = (run.finished_at - last_chunk).total_seconds()
