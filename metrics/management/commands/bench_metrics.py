@@ -48,11 +48,11 @@ from metrics.models import (
 )
 from metrics.services import customers_recompute, start_full_recompute
 
+# interactions_90d is left out: its cut-off moves with the clock between the two computations.
 CHECKED_TOTALS = [
     "orders",
     "revenue",
     "interactions_total",
-    "interactions_90d",
     "first_response_seconds_sum",
     "resolution_seconds_sum",
     "answers",
