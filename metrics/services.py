@@ -7,7 +7,7 @@ so a change committed during the recompute keeps its mark and is picked up again
 by the periodic `sweep_stale`, which also covers a broker outage).
 
 Full: `start_full_recompute` computes the population's RFM breakpoints, creates a RecomputeRun with one
-RecomputeChunk per id range of CHUNK_SIZE customers, and enqueues a Celery group of `recompute_chunk`
+RecomputeChunk per id range of CHUNK_SIZE (20,000) customers, and enqueues a Celery group of `recompute_chunk`
 tasks after commit. Each chunk computes its range and, in the same transaction, claims its chunk with a
 conditional UPDATE (done_at IS NULL) and only if that claimed a row bumps run.chunks_done with F(); a
 redelivered chunk (acks_late, worker killed) therefore recomputes (overwrites) but never counts twice.
@@ -35,7 +35,9 @@ from metrics.models import RecomputeChunk, RecomputeRun, StaleCustomer
 
 logger = logging.getLogger(__name__)
 
-CHUNK_SIZE: int = getattr(settings, "METRICS_CHUNK_SIZE", 5000)
+# Large enough that each chunk's statement is mostly aggregation, not planning and task overhead (at 1 M
+# customers on 2 cores: 5,000 per chunk took 1.8× the one-statement baseline, 20,000 took 1.2×).
+CHUNK_SIZE: int = getattr(settings, "METRICS_CHUNK_SIZE", 20_000)
 SWEEP_BATCH: int = getattr(settings, "METRICS_SWEEP_BATCH", 1000)
 SWEEP_MAX_BATCHES: int = getattr(settings, "METRICS_SWEEP_MAX_BATCHES", 20)
 # A run not finished after this long is considered abandoned and no longer blocks a new one.
