@@ -64,13 +64,19 @@ def current_breakpoints() -> Breakpoints:
     return Breakpoints.from_json(cached)
 
 
-def customers_recompute(*, customer_ids: Iterable[int]) -> int:
+def customers_recompute(*, customer_ids: Iterable[int], only_stale: bool = False) -> int:
     """Recompute these customers' metrics now (overwriting their rows) and clear their stale marks unless
-    they were marked again meanwhile. Unknown ids are ignored. Returns how many customers were computed."""
+    they were marked again meanwhile. Unknown ids are ignored. With `only_stale` (the incremental task),
+    customers no longer marked are skipped, so duplicate tasks for one change collapse into one
+    computation. Returns how many customers were computed."""
     ids = sorted({int(i) for i in customer_ids})
     if not ids:
         return 0
     marks = list(StaleCustomer.objects.filter(customer_id__in=ids).values_list("customer_id", "marked_at"))
+    if only_stale:
+        ids = sorted(customer_id for customer_id, _ in marks)
+        if not ids:
+            return 0
     bp = current_breakpoints()
     with transaction.atomic():
         computed = compute_customers(ids=ids, bp=bp)

@@ -43,7 +43,7 @@ class RunTask(Task):
 def recompute_customers(customer_ids: list[int]) -> None:
     from metrics.services import customers_recompute
 
-    customers_recompute(customer_ids=customer_ids)
+    customers_recompute(customer_ids=customer_ids, only_stale=True)
 
 
 @shared_task(**RETRY)

@@ -8,6 +8,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from metrics.compute import compute_customers
 from metrics.models import CustomerMetrics, StaleCustomer
 from metrics.services import customers_recompute, stale_sweep
 from metrics.stale import mark_customers_stale
@@ -99,3 +100,15 @@ def test_the_sweep_works_in_bounded_batches(settings):
         assert stale_sweep(grace=timedelta(0)) == 4
     assert StaleCustomer.objects.count() == 1
     assert stale_sweep(grace=timedelta(0)) == 1
+
+
+def test_duplicate_tasks_for_one_change_collapse_into_one_computation():
+    from metrics.tasks import recompute_customers
+
+    customer = CustomerFactory()
+    mark_customers_stale(customer_ids=[customer.id])
+    with mock.patch("metrics.services.compute_customers", wraps=compute_customers) as compute:
+        recompute_customers.delay([customer.id])
+        recompute_customers.delay([customer.id])
+    assert compute.call_count == 1
+    assert CustomerMetrics.objects.filter(customer=customer).exists()
