@@ -34,6 +34,24 @@ def active_run() -> RecomputeRun | None:
     return RecomputeRun.objects.filter(finished_at__isnull=True).order_by("-started_at", "-id").first()
 
 
+def run_progress(run: RecomputeRun) -> dict[str, object]:
+    """What a progress bar or a polling endpoint shows about a run (JSON-serialisable)."""
+    return {
+        "id": run.pk,
+        "status": run.status,
+        "status_display": run.get_status_display(),
+        "progress_percent": run.progress_percent,
+        "customers": run.total_customers,
+        "chunks_done": run.chunks_done,
+        "chunks": run.total_chunks,
+        "segments_done": run.segments_done,
+        "segments": run.segments_total,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "error": run.error,
+    }
+
+
 def last_finished_run() -> RecomputeRun | None:
     return RecomputeRun.objects.filter(status=RecomputeRun.Status.DONE).order_by("-finished_at", "-id").first()
 

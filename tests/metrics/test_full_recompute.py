@@ -153,3 +153,32 @@ def test_a_redelivered_segment_job_builds_again_but_counts_once(customers):
     assert segment_job_process(job_id=second.id) is True
     run.refresh_from_db()
     assert (run.segments_done, run.status) == (2, "done")
+
+
+def test_progress_runs_through_customers_then_segments(customers):
+    from metrics.selectors import run_progress
+
+    run = start_full_recompute(enqueue=False, chunk_size=4)
+    assert run_progress(run)["progress_percent"] == 0
+    chunk_process(chunk_id=run.chunks.order_by("index").first().id, enqueue_snapshots=False)
+    run.refresh_from_db()
+    assert run_progress(run)["progress_percent"] == 45
+    chunk_process(chunk_id=run.chunks.order_by("index").last().id, enqueue_snapshots=False)
+    run.refresh_from_db()
+    assert (run.status, run.progress_percent) == ("snapshotting", 90)
+    snapshots_build(run_id=run.id)
+    run.refresh_from_db()
+    assert run_progress(run) | {"started_at": None, "finished_at": None} == {
+        "id": run.id,
+        "status": "done",
+        "status_display": "Done",
+        "progress_percent": 100,
+        "customers": 7,
+        "chunks_done": 2,
+        "chunks": 2,
+        "segments_done": 0,
+        "segments": 0,
+        "started_at": None,
+        "finished_at": None,
+        "error": "",
+    }
