@@ -243,7 +243,8 @@ class RecomputeSegment(models.Model):
     """One segment's snapshots within a run. done_at is claimed with a conditional UPDATE, like chunks."""
 
     run = models.ForeignKey(RecomputeRun, on_delete=models.CASCADE, related_name="segment_jobs")
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="+")
+    # A segment deleted during the run leaves its job, which then counts as done without building.
+    segment = models.ForeignKey(Segment, null=True, on_delete=models.SET_NULL, related_name="+")
     done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

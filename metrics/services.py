@@ -276,7 +276,8 @@ def segment_job_process(*, job_id: int) -> bool:
     if job is None or job.done_at is not None:
         return False
     with transaction.atomic():
-        build_segment(job.segment)
+        if job.segment is not None:
+            build_segment(job.segment)
         if not RecomputeSegment.objects.filter(pk=job.pk, done_at__isnull=True).update(done_at=timezone.now()):
             return False
         RecomputeRun.objects.filter(pk=job.run_id).update(segments_done=F("segments_done") + 1)

@@ -182,3 +182,20 @@ def test_progress_runs_through_customers_then_segments(customers):
         "finished_at": None,
         "error": "",
     }
+
+
+def test_a_segment_deleted_during_the_snapshot_phase_does_not_stall_the_run(customers):
+    from metrics.models import RecomputeSegment
+    from metrics.services import segment_job_process, snapshots_start
+
+    doomed = SegmentFactory(slug="doomed")
+    run = start_full_recompute(enqueue=False)
+    for chunk in run.chunks.all():
+        chunk_process(chunk_id=chunk.id, enqueue_snapshots=False)
+    with mock.patch("metrics.tasks.build_segment_snapshots.s"):
+        snapshots_start(run_id=run.id)
+    doomed.delete()
+    for job in RecomputeSegment.objects.filter(run=run):
+        segment_job_process(job_id=job.id)
+    run.refresh_from_db()
+    assert run.status == "done"
