@@ -85,13 +85,17 @@ class CustomerMetrics(models.Model):
 
 
 class SegmentSnapshot(models.Model):
-    """A segment's figures for one period (a calendar month in settings.TIME_ZONE).
+    """A segment's figures for one period (a calendar month, quarter or year in settings.TIME_ZONE).
 
     Membership is frozen when the snapshot is computed: member_count says how many customers it covered.
+    Quarters and years are computed from the raw data like months (S, N, E and lost are not sums of months);
+    the current period covers the days up to the computation.
     """
 
     class Period(models.TextChoices):
         MONTH = "month", "Month"
+        QUARTER = "quarter", "Quarter"
+        YEAR = "year", "Year"
 
     segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="snapshots")
     period = models.CharField(max_length=8, choices=Period.choices, default=Period.MONTH)
@@ -190,6 +194,12 @@ class RecomputeRun(models.Model):
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # RFM quintile breakpoints of the whole population, computed when the run starts; incremental
+    # recomputes score against the latest run's, so one customer's update needs no population scan.
+    rfm_breakpoints = models.JSONField(default=dict, blank=True)
+    # The snapshot phase fans out one job per segment; the job that completes the count finishes the run.
+    segments_total = models.PositiveIntegerField(default=0)
+    segments_done = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -202,11 +212,14 @@ class RecomputeRun(models.Model):
 
     @property
     def progress_percent(self) -> int:
+        """Customers take the first 90 %, segment snapshots the last 10 %."""
         if self.status == self.Status.DONE:
             return 100
+        if self.status == self.Status.SNAPSHOTTING:
+            return 90 + (int(self.segments_done * 10 / self.segments_total) if self.segments_total else 0)
         if not self.total_chunks:
             return 0
-        return int(self.chunks_done * 100 / self.total_chunks)
+        return int(self.chunks_done * 90 / self.total_chunks)
 
 
 class RecomputeChunk(models.Model):
@@ -224,3 +237,19 @@ class RecomputeChunk(models.Model):
 
     def __str__(self) -> str:
         return f"chunk {self.index} of run {self.run_id}"
+
+
+class RecomputeSegment(models.Model):
+    """One segment's snapshots within a run. done_at is claimed with a conditional UPDATE, like chunks."""
+
+    run = models.ForeignKey(RecomputeRun, on_delete=models.CASCADE, related_name="segment_jobs")
+    # A segment deleted during the run leaves its job, which then counts as done without building.
+    segment = models.ForeignKey(Segment, null=True, on_delete=models.SET_NULL, related_name="+")
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "segment"]
+        constraints = [models.UniqueConstraint(fields=["run", "segment"], name="recompute_segment_unique")]
+
+    def __str__(self) -> str:
+        return f"segment {self.segment_id} of run {self.run_id}"
