@@ -353,7 +353,8 @@ def test_the_progress_endpoint_reports_the_latest_run(manager_client, manager):
         status=RecomputeRun.Status.RUNNING, total_chunks=4, chunks_done=1, started_at=timezone.now()
     )
     run = manager_client.get("/reports/recompute/status/").json()["run"]
-    assert (run["status"], run["progress_percent"], run["active"]) == ("running", 25, True)
+    # Customers are the first 90 % of a run: one chunk of four done is 22 %.
+    assert (run["status"], run["progress_percent"], run["active"]) == ("running", 22, True)
 
 
 # Permissions -----------------------------------------------------------------------------
@@ -531,11 +532,17 @@ def test_comparison_shortcuts_keep_the_chosen_segments(manager_client, vip):
 def test_a_running_recompute_shows_its_progress_and_disables_the_button(manager_client, vip):
     make_snapshot(vip, this_month())
     RecomputeRun.objects.create(
-        status=RecomputeRun.Status.SNAPSHOTTING, total_chunks=10, chunks_done=5, started_at=timezone.now()
+        status=RecomputeRun.Status.SNAPSHOTTING,
+        total_chunks=10,
+        chunks_done=10,
+        segments_total=4,
+        segments_done=2,
+        started_at=timezone.now(),
     )
     html = manager_client.get("/reports/segments/vip/").content.decode()
-    assert "Last recompute: Computing segments (50 %)" in html
-    assert 'value="50"' in html
+    # All customers done (90 %) and two of four segments (5 of the last 10 %).
+    assert "Last recompute: Computing segments (95 %)" in html
+    assert 'value="95"' in html
     assert "Recompute all metrics now</button>" in html and " disabled>Recompute" in html
 
 
