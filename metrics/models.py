@@ -177,6 +177,27 @@ class CohortCell(models.Model):
         return f"{self.segment} {self.cohort_month:%Y-%m} +{self.months_since}"
 
 
+class LifespanCell(models.Model):
+    """How many members of a segment were acquired in one month and churned in another (None: still
+    active), as of the segment's last snapshot. A few hundred rows from which S, N, E and lost of
+    any range of months follow exactly (metrics.snapshots.period_stocks); summing monthly snapshots
+    cannot give them, because a customer acquired and lost inside the range is in neither S nor E.
+    """
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="lifespan_cells")
+    acquired_month = models.DateField()
+    churned_month = models.DateField(null=True, blank=True)
+    customers = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["segment", "acquired_month", "churned_month"]
+        indexes = [models.Index(fields=["segment"], name="lifespan_segment_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.segment} {self.acquired_month:%Y-%m} → {self.churned_month or 'active'}"
+
+
 class RecomputeRun(models.Model):
     """A full recompute, fanned out in chunks of customer ids; progress = chunks done / chunks."""
 

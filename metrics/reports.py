@@ -6,12 +6,12 @@ metrics.formulas from counts summed over the months of a period, never averaged.
 
 Periods longer than a month (a quarter, a year, a chosen range of months) are built from months:
 
-* flows (answers, orders, revenue, interactions, events, N = new customers, lost customers) are summed;
-* S is the first month's S and E the last month's E;
-* because month m+1 starts with the customers month m ended with (S[m+1] = E[m]), the summed N and lost
-  satisfy E − ΣN = S − Σlost, so retention + churn stay 100 % for the longer period. A customer acquired
-  in one month of a quarter and lost in a later month of it counts both as new and as lost: retention
-  then leans low and churn high (never flattering); both are exact when new customers stay the period.
+* flows (answers, orders, revenue, interactions, events) are summed;
+* S, N, E and lost are the period's own, from the segment's lifespan groups (LifespanCell: customers by
+  month acquired × month churned): S = active at the period's start, N = acquired in it and still active
+  at its end, E = active at its end, lost = of S, churned in it. Summing the months' N and lost would be
+  wrong: a customer acquired in January and lost in March is new in January and lost in March, yet in
+  neither S nor E of the quarter; retention would drift below zero over long ranges;
 * "customer-months" (the sum of each month's E) is the audience for the engagement rate and the
   purchase frequency, so a quarter's rate is the months' rate weighted by their audience.
 """
@@ -33,7 +33,8 @@ from django.utils import timezone
 from customers.models import Segment
 from customers.selectors import segment_customer_ids
 from metrics import formulas
-from metrics.models import CohortCell, RecomputeRun, SegmentSnapshot
+from metrics.models import CohortCell, LifespanCell, RecomputeRun, SegmentSnapshot
+from metrics.snapshots import period_stocks
 from surveys.models import Response, Survey
 
 ALL_CUSTOMERS_SLUG = "all-customers"
@@ -223,7 +224,14 @@ class Totals:
         return self.promoters + self.passives + self.detractors
 
 
-def sum_snapshots(snapshots: Iterable[SegmentSnapshot]) -> Totals:
+def sum_snapshots(
+    snapshots: Iterable[SegmentSnapshot],
+    lifespans: Sequence[tuple[date, date | None, int]] | None = None,
+    period: tuple[date, date] | None = None,
+) -> Totals:
+    """Add months up. With the segment's lifespan groups and the period [first, end), S, N, E and lost
+    are the period's own (exact for any range); without them, S and E come from the first and last
+    month and N and lost are summed, which is exact for a single month only."""
     ordered = sorted(snapshots, key=lambda s: s.period_start)
     totals = Totals()
     if not ordered:
@@ -240,6 +248,10 @@ def sum_snapshots(snapshots: Iterable[SegmentSnapshot]) -> Totals:
     totals.customer_months = sum(s.customers_end for s in ordered)
     for name in SUMMED_FIELDS:
         totals.sums[name] = sum((getattr(s, name) for s in ordered), Decimal(0) if name.endswith("revenue") else 0)
+    if lifespans and period and len(ordered) > 1:
+        s, n, e, lost = period_stocks(lifespans, *period)
+        totals.customers_start, totals.customers_end = s, e
+        totals.sums["customers_new"], totals.sums["customers_lost"] = n, lost
     return totals
 
 
@@ -633,6 +645,17 @@ def snapshots_by_segment(segment_ids: Sequence[int], start: date, end: date) -> 
     return rows
 
 
+def lifespans_by_segment(segment_ids: Sequence[int]) -> dict[int, list[tuple[date, date | None, int]]]:
+    """Each segment's (acquired month, churned month, customers) groups from its last snapshot: one query."""
+    rows: dict[int, list[tuple[date, date | None, int]]] = defaultdict(list)
+    cells = LifespanCell.objects.filter(segment_id__in=segment_ids).values_list(
+        "segment_id", "acquired_month", "churned_month", "customers"
+    )
+    for segment_id, acquired, churned, customers in cells:
+        rows[segment_id].append((acquired, churned, customers))
+    return rows
+
+
 def in_range(snapshots: Iterable[SegmentSnapshot], months: MonthRange) -> list[SegmentSnapshot]:
     return [s for s in snapshots if months.first <= s.period_start < months.end]
 
@@ -693,12 +716,20 @@ class SegmentReport:
         return self.months.previous()
 
 
-def buckets(snapshots: list[SegmentSnapshot], months: MonthRange, group: str) -> list[tuple[date, Totals]]:
+def buckets(
+    snapshots: list[SegmentSnapshot],
+    months: MonthRange,
+    group: str,
+    lifespans: Sequence[tuple[date, date | None, int]] | None = None,
+) -> list[tuple[date, Totals]]:
     """(bucket start, totals) for each month/quarter/year of the range, empty buckets included."""
     by_bucket: dict[date, list[SegmentSnapshot]] = {bucket_of(m, group): [] for m in months.months}
     for snapshot in snapshots:
         by_bucket[bucket_of(snapshot.period_start, group)].append(snapshot)
-    return [(start, sum_snapshots(rows)) for start, rows in by_bucket.items()]
+    return [
+        (start, sum_snapshots(rows, lifespans, (start, bucket_end(start, group, months))))
+        for start, rows in by_bucket.items()
+    ]
 
 
 def bucket_end(start: date, group: str, months: MonthRange) -> date:
@@ -713,9 +744,12 @@ def segment_report(*, segment: Segment, months: MonthRange, group: str = Group.M
     previous = months.previous()
     rows = snapshots_by_segment([segment.pk, everyone.pk], previous.first, months.end)
     mine = rows.get(segment.pk, [])
-    current = sum_snapshots(in_range(mine, months))
-    before = sum_snapshots(in_range(mine, previous))
-    theirs = sum_snapshots(in_range(rows.get(everyone.pk, []), months))
+    lifespans = lifespans_by_segment([segment.pk, everyone.pk])
+    current = sum_snapshots(in_range(mine, months), lifespans.get(segment.pk), (months.first, months.end))
+    before = sum_snapshots(in_range(mine, previous), lifespans.get(segment.pk), (previous.first, previous.end))
+    theirs = sum_snapshots(
+        in_range(rows.get(everyone.pk, []), months), lifespans.get(everyone.pk), (months.first, months.end)
+    )
     now_figures, before_figures, all_figures = figures(current), figures(before), figures(theirs)
     kpis = [
         Kpi(
@@ -727,7 +761,7 @@ def segment_report(*, segment: Segment, months: MonthRange, group: str = Group.M
         )
         for metric in METRICS
     ]
-    series = buckets(in_range(mine, months), months, group)
+    series = buckets(in_range(mine, months), months, group, lifespans.get(segment.pk))
     tables = trend_tables(segment, series, group, months)
     tables["kpis"] = kpi_table(kpis, overview)
     cohort = cohort_table(segment, months)
@@ -1055,7 +1089,9 @@ def comparison(*, segments: list[Segment], months: MonthRange) -> Comparison:
     everyone = next((s for s in segments if s.slug == ALL_CUSTOMERS_SLUG), None) or all_customers_segment()
     shown = [*segments, everyone] if everyone not in segments else segments
     rows = snapshots_by_segment([s.pk for s in shown], months.first, months.end)
-    per_segment = {s.pk: figures(sum_snapshots(rows.get(s.pk, []))) for s in shown}
+    lifespans = lifespans_by_segment([s.pk for s in shown])
+    period = (months.first, months.end)
+    per_segment = {s.pk: figures(sum_snapshots(rows.get(s.pk, []), lifespans.get(s.pk), period)) for s in shown}
     table_rows = []
     for key in [m.key for m in METRICS]:
         metric = METRICS_BY_KEY[key]

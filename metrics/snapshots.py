@@ -18,7 +18,7 @@ though it is 16:30 UTC. The last METRICS_SNAPSHOT_MONTHS months (24 by default) 
 
 # ruff: noqa: S608, S611 - SQL is assembled from constants and column names; values are always parameters.
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from customers.models import Customer, EngagementEvent, Interaction, Order, Referral, Segment
 from customers.selectors import segment_customer_ids
-from metrics.models import CohortCell, SegmentSnapshot
+from metrics.models import CohortCell, LifespanCell, SegmentSnapshot
 from metrics.selectors import month_starts, next_month
 
 MONTHS: int = getattr(settings, "METRICS_SNAPSHOT_MONTHS", 24)
@@ -146,6 +146,20 @@ def build_segment(segment: Segment, *, months: int = MONTHS, today: date | None 
         )
         CohortCell.objects.filter(segment=segment).delete()
         CohortCell.objects.bulk_create(_cohort_cells(segment, groups, starts, now), batch_size=1000)
+        LifespanCell.objects.filter(segment=segment).delete()
+        LifespanCell.objects.bulk_create(
+            [
+                LifespanCell(
+                    segment=segment,
+                    acquired_month=g.acquired,
+                    churned_month=g.churned,
+                    customers=g.count,
+                    computed_at=now,
+                )
+                for g in groups
+            ],
+            batch_size=1000,
+        )
 
 
 def _add_months(day: date, count: int) -> date:
@@ -179,24 +193,31 @@ def _customer_groups(members: RawSQL, zone: ZoneInfo) -> list[_Group]:
     ]
 
 
+def period_stocks(groups: Iterable[tuple[date, date | None, int]], start: date, end: date) -> tuple[int, int, int, int]:
+    """(S, N, E, lost) of the period [start, end) (month starts) from (acquired month, churned month
+    or None, customers) groups. S = active at the start, N = acquired in the period and active at its
+    end, E = active at its end, lost = of S, churned in the period; so E − N = S − lost."""
+    s = n = e = lost = 0
+    for acquired, churned, count in groups:
+        if acquired < start and (churned is None or churned >= start):
+            s += count
+            if churned is not None and churned < end:
+                lost += count
+        if acquired < end and (churned is None or churned >= end):
+            e += count
+            if acquired >= start:
+                n += count
+    return s, n, e, lost
+
+
 def _fill_stocks(row: SegmentSnapshot, groups: list[_Group], start: date, end: date, today: date) -> None:
     """S, N, E, lost and the average lifespan for the period [start, end) (month-start dates)."""
-    s = n = e = lost = 0
+    s, n, e, lost = period_stocks(((g.acquired, g.churned, g.count) for g in groups), start, end)
     span_days = span_count = 0
     # Lifespans of still-active customers run to the period's end, or to today for the current period.
     cut = min(end, today + timedelta(days=1))
     cut_days = (cut - EPOCH).days
     for g in groups:
-        active_at_start = g.acquired < start and (g.churned is None or g.churned >= start)
-        active_at_end = g.acquired < end and (g.churned is None or g.churned >= end)
-        if active_at_start:
-            s += g.count
-            if g.churned is not None and g.churned < end:
-                lost += g.count
-        if active_at_end:
-            e += g.count
-            if g.acquired >= start:
-                n += g.count
         if g.acquired < end and (g.churned is None or g.churned >= start):
             churned_before_cut = g.churned is not None and g.churned < end
             ends = g.churned_days if churned_before_cut else cut_days * g.count

@@ -6,9 +6,10 @@ PY=.venv/bin/python
 PORT=${PORT:-8000}
 
 $PY manage.py migrate --noinput
+# Users first: the demo customers are given owners among the agents and managers.
+$PY manage.py create_demo_users
 $PY manage.py seed_demo --customers "${DEMO_CUSTOMERS:-3000}" --if-empty
 $PY manage.py recompute_metrics --sync
-$PY manage.py create_demo_users
 
 .venv/bin/celery -A config worker --loglevel=INFO --concurrency=2 >var/worker.log 2>&1 &
 worker=$!
