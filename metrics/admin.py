@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from metrics.models import (
     CohortCell,
     CustomerMetrics,
+    LifespanCell,
     RecomputeChunk,
     RecomputeRun,
     RecomputeSegment,
@@ -47,6 +48,13 @@ class SegmentSnapshotAdmin(ReadOnlyAdmin):
 @admin.register(CohortCell)
 class CohortCellAdmin(ReadOnlyAdmin):
     list_display = ["segment", "cohort_month", "months_since", "cohort_size", "active"]
+    list_filter = ["segment"]
+    list_select_related = ["segment"]
+
+
+@admin.register(LifespanCell)
+class LifespanCellAdmin(ReadOnlyAdmin):
+    list_display = ["segment", "acquired_month", "churned_month", "customers", "computed_at"]
     list_filter = ["segment"]
     list_select_related = ["segment"]
 
