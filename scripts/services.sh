@@ -26,6 +26,9 @@ install() {
   [ -x "$PG_BIN/postgres" ] || need+=(postgresql-15)
   command -v redis-server >/dev/null || need+=(redis-server)
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  # Fonts for Thai and Traditional Chinese, so browser screenshots of survey and report pages are readable.
+  [ -n "$(fc-list :lang=th 2>/dev/null)" ] || need+=(fonts-thai-tlwg)
+  [ -n "$(fc-list :lang=zh-tw 2>/dev/null)" ] || need+=(fonts-wqy-zenhei)
   if [ ${#need[@]} -gt 0 ]; then
     echo "Installing from Debian: ${need[*]}" >&2
     as_root apt-get update -qq >&2
