@@ -6,7 +6,7 @@ saving. Writes that change a customer's figures mark the customer stale in the s
 the audit trail; inside a request the history middleware records request.user when it is omitted.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,34 +19,33 @@ from django.utils import timezone
 from customers.models import Customer, EngagementEvent, Interaction, InteractionReply, Order, Referral, Tag
 from metrics.stale import mark_customers_stale
 
-# Fields of Customer that staff (forms, the import) may set directly.
-CUSTOMER_FIELDS = frozenset(
-    {
-        "external_id",
-        "name",
-        "first_name",
-        "email",
-        "phone",
-        "company",
-        "country",
-        "city",
-        "language",
-        "lifecycle_stage",
-        "plan",
-        "acquired_at",
-        "churned_at",
-        "owner",
-        "consent_email",
-        "consent_sms",
-    }
+# Fields of Customer that staff may set directly, in the order forms show them. The customer form,
+# the CSV import's columns and the API's customer fields are derived from this list.
+CUSTOMER_FIELDS: tuple[str, ...] = (
+    "external_id",
+    "name",
+    "first_name",
+    "email",
+    "phone",
+    "company",
+    "country",
+    "city",
+    "language",
+    "lifecycle_stage",
+    "plan",
+    "acquired_at",
+    "churned_at",
+    "owner",
+    "consent_email",
+    "consent_sms",
 )
 # Changing these changes a customer's tenure, retention or lifetime value.
 CUSTOMER_FIGURE_FIELDS = frozenset({"acquired_at", "churned_at", "lifecycle_stage"})
 INTERACTION_FIELDS = frozenset({"channel", "direction", "kind", "subject", "notes", "opened_at", "staff"})
 
 
-def _check_fields(fields: dict[str, Any], allowed: frozenset[str]) -> None:
-    unknown = set(fields) - allowed
+def _check_fields(fields: dict[str, Any], allowed: Collection[str]) -> None:
+    unknown = set(fields) - set(allowed)
     if unknown:
         raise TypeError(f"Unexpected fields: {', '.join(sorted(unknown))}")
 

@@ -10,6 +10,7 @@ from customers.filters import customer_filter
 from customers.ingest import MAX_BATCH, EventItemSerializer, OrderItemSerializer
 from customers.models import Customer, EngagementEvent, Interaction, Order, Segment, Tag
 from customers.selectors import SEGMENT_FORBIDDEN_PARAMS
+from customers.services import CUSTOMER_FIELDS
 
 
 def staff_users() -> Any:
@@ -24,28 +25,7 @@ class CustomerSerializer(FullCleanMixin, ApiModelSerializer):
 
     class Meta:
         model = Customer
-        fields = [
-            "id",
-            "external_id",
-            "name",
-            "first_name",
-            "email",
-            "phone",
-            "company",
-            "country",
-            "city",
-            "language",
-            "lifecycle_stage",
-            "plan",
-            "tags",
-            "acquired_at",
-            "churned_at",
-            "owner",
-            "consent_email",
-            "consent_sms",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *CUSTOMER_FIELDS, "tags", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
