@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Model, ProtectedError, QuerySet
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import mixins, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -23,7 +23,12 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import UserRateThrottle
 
 from customers import services
-from customers.api.common import ApiViewSet, BulkIngestThrottle, NewestFirstCursorPagination, service_errors_as_400
+from customers.api.common import (
+    BulkIngestThrottle,
+    ModelApiViewSet,
+    NewestFirstCursorPagination,
+    service_errors_as_400,
+)
 from customers.api.filters import EngagementEventFilter, InteractionFilter, OrderFilter, SegmentFilter
 from customers.api.serializers import (
     BulkErrorSerializer,
@@ -42,16 +47,9 @@ from customers.models import Customer, EngagementEvent, Interaction, Order, Segm
 from customers.roles import Role
 
 
-class ModelApiViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ApiViewSet,
-):
-    """List, read, create, update and delete. Subclasses write through a service: create_record,
-    update_record and delete_record get the serializer's validated data and the calling user."""
+class ServiceWriteViewSet(ModelApiViewSet):
+    """Writes through customers.services: subclasses' create_record, update_record and delete_record
+    get the serializer's validated data and the calling user (the actor of the audit trail)."""
 
     def create_record(self, data: dict[str, Any], actor: Any) -> Model:
         raise NotImplementedError
@@ -82,7 +80,7 @@ def _tag_names(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-class CustomerViewSet(ModelApiViewSet):
+class CustomerViewSet(ServiceWriteViewSet):
     """Customers, filtered with the same parameters as the customer list page."""
 
     serializer_class = CustomerSerializer
@@ -111,7 +109,7 @@ class CustomerViewSet(ModelApiViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class InteractionViewSet(ModelApiViewSet):
+class InteractionViewSet(ServiceWriteViewSet):
     """Calls, emails, chats, tickets and meetings with customers. Resolving one may send a CSAT survey:
     status "resolved" without resolved_at resolves it now; an explicit resolved_at (imported history)
     may not be before opened_at."""
@@ -237,7 +235,7 @@ def _bulk_action(what: str, request_serializer: type[BaseSerializer], ingest: An
     return bulk
 
 
-class OrderViewSet(BulkIngestMixin, ModelApiViewSet):
+class OrderViewSet(BulkIngestMixin, ServiceWriteViewSet):
     """Purchases. Amounts are decimal strings in the order's currency."""
 
     serializer_class = OrderSerializer
@@ -260,7 +258,7 @@ class OrderViewSet(BulkIngestMixin, ModelApiViewSet):
     bulk = _bulk_action("orders", BulkOrdersRequestSerializer, orders_ingest)
 
 
-class EngagementEventViewSet(BulkIngestMixin, ModelApiViewSet):
+class EngagementEventViewSet(BulkIngestMixin, ServiceWriteViewSet):
     """Sessions, email opens and clicks, social and event activity. Paged with a cursor (a large table)."""
 
     serializer_class = EngagementEventSerializer
