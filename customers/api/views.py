@@ -11,6 +11,7 @@ from a helpdesk) that time is recorded, if not before opened_at. Another status 
 
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Model, ProtectedError, QuerySet
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
@@ -51,13 +52,13 @@ class ServiceWriteViewSet(ModelApiViewSet):
     """Writes through customers.services: subclasses' create_record, update_record and delete_record
     get the serializer's validated data and the calling user (the actor of the audit trail)."""
 
-    def create_record(self, data: dict[str, Any], actor: Any) -> Model:
+    def create_record(self, data: dict[str, Any], actor: AbstractBaseUser) -> Model:
         raise NotImplementedError
 
-    def update_record(self, instance: Any, data: dict[str, Any], actor: Any) -> Model:
+    def update_record(self, instance: Any, data: dict[str, Any], actor: AbstractBaseUser) -> Model:
         raise NotImplementedError
 
-    def delete_record(self, instance: Any, actor: Any) -> None:
+    def delete_record(self, instance: Any, actor: AbstractBaseUser) -> None:
         raise NotImplementedError
 
     def perform_create(self, serializer: BaseSerializer) -> None:
@@ -91,10 +92,10 @@ class CustomerViewSet(ServiceWriteViewSet):
     def get_queryset(self) -> QuerySet[Customer]:
         return Customer.objects.prefetch_related("tags").order_by("name", "id")
 
-    def create_record(self, data: dict[str, Any], actor: Any) -> Customer:
+    def create_record(self, data: dict[str, Any], actor: AbstractBaseUser) -> Customer:
         return services.customer_create(actor=actor, **_tag_names(data))
 
-    def update_record(self, instance: Customer, data: dict[str, Any], actor: Any) -> Customer:
+    def update_record(self, instance: Customer, data: dict[str, Any], actor: AbstractBaseUser) -> Customer:
         return services.customer_update(customer=instance, actor=actor, **_tag_names(data))
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -122,7 +123,7 @@ class InteractionViewSet(ServiceWriteViewSet):
     def get_queryset(self) -> QuerySet[Interaction]:
         return Interaction.objects.order_by("-opened_at", "-id")
 
-    def create_record(self, data: dict[str, Any], actor: Any) -> Interaction:
+    def create_record(self, data: dict[str, Any], actor: AbstractBaseUser) -> Interaction:
         new_status = data.pop("status", Interaction.Status.OPEN)
         resolved_at = data.pop("resolved_at", None)
         data["staff"] = data.get("staff") or actor
@@ -134,7 +135,7 @@ class InteractionViewSet(ServiceWriteViewSet):
                 )
         return interaction
 
-    def update_record(self, instance: Interaction, data: dict[str, Any], actor: Any) -> Interaction:
+    def update_record(self, instance: Interaction, data: dict[str, Any], actor: AbstractBaseUser) -> Interaction:
         new_status = data.pop("status", instance.status)
         resolved_at = data.pop("resolved_at", None)
         with transaction.atomic():
@@ -145,7 +146,7 @@ class InteractionViewSet(ServiceWriteViewSet):
                 )
         return interaction
 
-    def delete_record(self, instance: Interaction, actor: Any) -> None:
+    def delete_record(self, instance: Interaction, actor: AbstractBaseUser) -> None:
         services.interaction_delete(interaction=instance, actor=actor)
 
 
@@ -246,13 +247,13 @@ class OrderViewSet(BulkIngestMixin, ServiceWriteViewSet):
     def get_queryset(self) -> QuerySet[Order]:
         return Order.objects.order_by("-ordered_at", "-id")
 
-    def create_record(self, data: dict[str, Any], actor: Any) -> Order:
+    def create_record(self, data: dict[str, Any], actor: AbstractBaseUser) -> Order:
         return services.order_create(**data)
 
-    def update_record(self, instance: Order, data: dict[str, Any], actor: Any) -> Order:
+    def update_record(self, instance: Order, data: dict[str, Any], actor: AbstractBaseUser) -> Order:
         return services.order_update(order=instance, **data)
 
-    def delete_record(self, instance: Order, actor: Any) -> None:
+    def delete_record(self, instance: Order, actor: AbstractBaseUser) -> None:
         services.order_delete(order=instance)
 
     bulk = _bulk_action("orders", BulkOrdersRequestSerializer, orders_ingest)
@@ -270,13 +271,15 @@ class EngagementEventViewSet(BulkIngestMixin, ServiceWriteViewSet):
     def get_queryset(self) -> QuerySet[EngagementEvent]:
         return EngagementEvent.objects.all()
 
-    def create_record(self, data: dict[str, Any], actor: Any) -> EngagementEvent:
+    def create_record(self, data: dict[str, Any], actor: AbstractBaseUser) -> EngagementEvent:
         return services.event_create(**data)
 
-    def update_record(self, instance: EngagementEvent, data: dict[str, Any], actor: Any) -> EngagementEvent:
+    def update_record(
+        self, instance: EngagementEvent, data: dict[str, Any], actor: AbstractBaseUser
+    ) -> EngagementEvent:
         return services.event_update(event=instance, **data)
 
-    def delete_record(self, instance: EngagementEvent, actor: Any) -> None:
+    def delete_record(self, instance: EngagementEvent, actor: AbstractBaseUser) -> None:
         services.event_delete(event=instance)
 
     bulk = _bulk_action("engagement events", BulkEventsRequestSerializer, events_ingest)
