@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from customers.models import Customer, Interaction
+from customers.services import CUSTOMER_FIELDS
 
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 STAFF_GROUPS = ["Agent", "Manager", "Admin"]
@@ -42,24 +43,7 @@ class CustomerForm(forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = [
-            "external_id",
-            "name",
-            "first_name",
-            "email",
-            "phone",
-            "company",
-            "country",
-            "city",
-            "language",
-            "lifecycle_stage",
-            "plan",
-            "acquired_at",
-            "churned_at",
-            "owner",
-            "consent_email",
-            "consent_sms",
-        ]
+        fields = list(CUSTOMER_FIELDS)
         widgets = {
             "acquired_at": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "churned_at": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

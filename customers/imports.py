@@ -22,25 +22,14 @@ from simple_history.utils import bulk_create_with_history
 
 from customers.forms import clean_country_code, split_tags
 from customers.models import Customer, Language
-from customers.services import tags_from_names
+from customers.services import CUSTOMER_FIELDS, tags_from_names
 from metrics.stale import mark_customers_stale
 
-COLUMNS = [
-    "external_id",
-    "name",
-    "first_name",
-    "email",
-    "phone",
-    "company",
-    "country",
-    "city",
-    "language",
-    "lifecycle_stage",
-    "plan",
-    "tags",
-    "acquired_at",
-    "churned_at",
-]
+# The customer fields a spreadsheet holds (not the owner, a staff account, nor consent, which is given
+# by the customer), with the tags, comma-separated, after the plan.
+_SHEET_FIELDS = [f for f in CUSTOMER_FIELDS if f not in ("owner", "consent_email", "consent_sms")]
+_AFTER_TAGS = _SHEET_FIELDS.index("plan") + 1
+COLUMNS = [*_SHEET_FIELDS[:_AFTER_TAGS], "tags", *_SHEET_FIELDS[_AFTER_TAGS:]]
 REQUIRED_COLUMNS = ["external_id", "name"]
 BATCH = 1000
 LOOKUP_CHUNK = 5000

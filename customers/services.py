@@ -6,7 +6,7 @@ saving. Writes that change a customer's figures mark the customer stale in the s
 the audit trail; inside a request the history middleware records request.user when it is omitted.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,36 +19,51 @@ from django.utils import timezone
 from customers.models import Customer, EngagementEvent, Interaction, InteractionReply, Order, Referral, Tag
 from metrics.stale import mark_customers_stale
 
-# Fields of Customer that staff (forms, the import) may set directly.
-CUSTOMER_FIELDS = frozenset(
-    {
-        "external_id",
-        "name",
-        "first_name",
-        "email",
-        "phone",
-        "company",
-        "country",
-        "city",
-        "language",
-        "lifecycle_stage",
-        "plan",
-        "acquired_at",
-        "churned_at",
-        "owner",
-        "consent_email",
-        "consent_sms",
-    }
+# Fields of Customer that staff may set directly, in the order forms show them. The customer form,
+# the CSV import's columns and the API's customer fields are derived from this list.
+CUSTOMER_FIELDS: tuple[str, ...] = (
+    "external_id",
+    "name",
+    "first_name",
+    "email",
+    "phone",
+    "company",
+    "country",
+    "city",
+    "language",
+    "lifecycle_stage",
+    "plan",
+    "acquired_at",
+    "churned_at",
+    "owner",
+    "consent_email",
+    "consent_sms",
 )
 # Changing these changes a customer's tenure, retention or lifetime value.
 CUSTOMER_FIGURE_FIELDS = frozenset({"acquired_at", "churned_at", "lifecycle_stage"})
-INTERACTION_FIELDS = frozenset({"channel", "direction", "kind", "subject", "notes", "opened_at", "staff"})
+# first_response_at is set by interaction_reply; directly only for history imported from another system.
+INTERACTION_FIELDS = frozenset(
+    {"customer", "channel", "direction", "kind", "subject", "notes", "opened_at", "first_response_at", "staff"}
+)
+# Changing these changes the response-time figures of the customer (of both, when it moves).
+INTERACTION_FIGURE_FIELDS = frozenset({"customer", "opened_at", "first_response_at"})
+ORDER_FIELDS = frozenset({"customer", "external_id", "amount", "currency", "ordered_at", "referred_by"})
+EVENT_FIELDS = frozenset({"customer", "kind", "campaign", "duration_seconds", "pages", "external_id", "occurred_at"})
 
 
-def _check_fields(fields: dict[str, Any], allowed: frozenset[str]) -> None:
-    unknown = set(fields) - allowed
+def _check_fields(fields: dict[str, Any], allowed: Collection[str]) -> None:
+    unknown = set(fields) - set(allowed)
     if unknown:
         raise TypeError(f"Unexpected fields: {', '.join(sorted(unknown))}")
+
+
+def _apply_fields(instance: Any, fields: dict[str, Any], allowed: Collection[str]) -> list[str]:
+    """Set `fields` (all in `allowed`) on `instance`; the names of those whose value changed."""
+    _check_fields(fields, allowed)
+    changed = [name for name, value in fields.items() if getattr(instance, name) != value]
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    return changed
 
 
 def _record_actor(instance: Any, actor: AbstractBaseUser | None, reason: str | None = None) -> None:
@@ -99,10 +114,7 @@ def customer_update(
     Side effects: an audit record of the changed fields; marks the customer stale when a field its
     figures depend on (acquired, churned, stage) changed.
     """
-    _check_fields(fields, CUSTOMER_FIELDS)
-    changed = [name for name, value in fields.items() if getattr(customer, name) != value]
-    for name, value in fields.items():
-        setattr(customer, name, value)
+    changed = _apply_fields(customer, fields, CUSTOMER_FIELDS)
     if customer.country:
         customer.country = customer.country.upper()
     customer.full_clean()
@@ -117,6 +129,18 @@ def customer_update(
     return customer
 
 
+def customer_delete(*, customer: Customer, actor: AbstractBaseUser | None = None) -> None:
+    """Delete a customer with their interactions, events, referrals and survey answers.
+
+    Raises django.db.models.ProtectedError while orders refer to the customer (orders are kept for
+    revenue history) and deletes nothing then. Side effects: a "Deleted" audit record by `actor`;
+    the customer's metrics row goes with it, so nothing is marked stale.
+    """
+    _record_actor(customer, actor)
+    with transaction.atomic():
+        customer.delete()
+
+
 def interaction_create(
     *,
     customer: Customer,
@@ -127,10 +151,14 @@ def interaction_create(
     direction: str = Interaction.Direction.INBOUND,
     notes: str = "",
     opened_at: datetime | None = None,
+    first_response_at: datetime | None = None,
+    actor: AbstractBaseUser | None = None,
 ) -> Interaction:
     """Log a conversation with `customer`, opened now unless `opened_at` is given; status open.
 
-    Side effects: a "Created" audit record by `staff`; marks the customer stale.
+    `first_response_at` is for history imported from another system (replies set it otherwise);
+    it cannot be before the opening. To import a resolved interaction, follow with interaction_resolve(at=...).
+    Side effects: a "Created" audit record by `actor` (default `staff`); marks the customer stale.
     """
     interaction = Interaction(
         customer=customer,
@@ -141,9 +169,10 @@ def interaction_create(
         subject=subject.strip(),
         notes=notes,
         opened_at=opened_at or timezone.now(),
+        first_response_at=first_response_at,
     )
     interaction.full_clean()
-    _record_actor(interaction, staff)
+    _record_actor(interaction, actor or staff)
     with transaction.atomic():
         interaction.save()
         mark_customers_stale(customer_ids=[customer.pk])
@@ -154,22 +183,22 @@ def interaction_update(
     *, interaction: Interaction, actor: AbstractBaseUser | None = None, **fields: Any
 ) -> Interaction:
     """Edit the description of an interaction (INTERACTION_FIELDS). Status changes go through
-    interaction_resolve / interaction_reopen, response times through interaction_reply.
+    interaction_set_status (or interaction_resolve / interaction_reopen), response times through
+    interaction_reply.
 
     Raises ValidationError, e.g. when a new opened_at would fall after its first response.
-    Side effects: an audit record; marks the customer stale when opened_at changed.
+    Side effects: an audit record; marks the customer stale when its customer, opened_at or
+    first_response_at changed (both customers when it moved to another one).
     """
-    _check_fields(fields, INTERACTION_FIELDS)
-    changed = [name for name, value in fields.items() if getattr(interaction, name) != value]
-    for name, value in fields.items():
-        setattr(interaction, name, value)
+    before = interaction.customer_id
+    changed = _apply_fields(interaction, fields, INTERACTION_FIELDS)
     interaction.full_clean()
     _record_actor(interaction, actor)
     with transaction.atomic():
         if changed:
             interaction.save(update_fields=[*changed, "updated_at"])
-        if "opened_at" in changed:
-            mark_customers_stale(customer_ids=[interaction.customer_id])
+        if INTERACTION_FIGURE_FIELDS.intersection(changed):
+            mark_customers_stale(customer_ids=sorted({before, interaction.customer_id}))
     return interaction
 
 
@@ -200,11 +229,15 @@ def interaction_reply(
     return reply
 
 
-def interaction_resolve(*, interaction: Interaction, actor: AbstractBaseUser | None = None) -> Interaction:
-    """Mark an interaction resolved now. resolved_at is the moment of this call (the resolve event),
-    never the row's last-modified time, so later edits do not move the resolution time.
+def interaction_resolve(
+    *, interaction: Interaction, actor: AbstractBaseUser | None = None, at: datetime | None = None
+) -> Interaction:
+    """Mark an interaction resolved. resolved_at is the moment of this call (the resolve event),
+    never the row's last-modified time, so later edits do not move the resolution time. An explicit
+    `at` (history imported from another system) must not be before the interaction was opened.
 
-    Resolving an already resolved interaction changes nothing and triggers nothing.
+    Resolving an already resolved interaction triggers nothing and changes nothing, except that an
+    explicit `at` corrects the recorded resolution time.
     Side effects: an audit record; surveys.triggers.on_interaction_resolved (may invite the customer
     to a CSAT survey) in the same transaction; marks the customer stale.
     """
@@ -212,10 +245,18 @@ def interaction_resolve(*, interaction: Interaction, actor: AbstractBaseUser | N
 
     with transaction.atomic():
         locked = Interaction.objects.select_for_update().get(pk=interaction.pk)
+        if at is not None and at < locked.opened_at:
+            raise ValidationError({"resolved_at": "Cannot be before opened_at."})
         if locked.status == Interaction.Status.RESOLVED:
+            if at is None or at == locked.resolved_at:
+                return locked
+            locked.resolved_at = at
+            _record_actor(locked, actor, "Resolution time corrected")
+            locked.save(update_fields=["resolved_at", "updated_at"])
+            mark_customers_stale(customer_ids=[locked.customer_id])
             return locked
         locked.status = Interaction.Status.RESOLVED
-        locked.resolved_at = timezone.now()
+        locked.resolved_at = at or timezone.now()
         locked.full_clean()
         _record_actor(locked, actor, "Resolved")
         locked.save(update_fields=["status", "resolved_at", "updated_at"])
@@ -243,6 +284,39 @@ def interaction_reopen(*, interaction: Interaction, actor: AbstractBaseUser | No
     return locked
 
 
+def interaction_set_status(
+    *, interaction: Interaction, status: str, actor: AbstractBaseUser | None = None, resolved_at: datetime | None = None
+) -> Interaction:
+    """Move an interaction to `status`: resolved through interaction_resolve (now, or at `resolved_at`),
+    out of resolved through interaction_reopen; between open and waiting only the status changes.
+
+    Side effects: those of interaction_resolve / interaction_reopen; an audit record otherwise.
+    """
+    if status == Interaction.Status.RESOLVED:
+        return interaction_resolve(interaction=interaction, actor=actor, at=resolved_at)
+    with transaction.atomic():
+        current = interaction_reopen(interaction=interaction, actor=actor)
+        if current.status != status:
+            current.status = status
+            current.full_clean()
+            _record_actor(current, actor)
+            current.save(update_fields=["status", "updated_at"])
+    return current
+
+
+def interaction_delete(*, interaction: Interaction, actor: AbstractBaseUser | None = None) -> None:
+    """Delete an interaction with its replies. Side effects: a "Deleted" audit record; marks the customer stale."""
+    _record_actor(interaction, actor)
+    with transaction.atomic():
+        interaction.delete()
+        mark_customers_stale(customer_ids=[interaction.customer_id])
+
+
+def _order_customer_ids(order: Order) -> set[int]:
+    # The referrer's advocacy revenue counts the order too.
+    return {order.customer_id} | ({order.referred_by_id} if order.referred_by_id else set())
+
+
 def order_create(
     *,
     customer: Customer,
@@ -267,7 +341,7 @@ def order_create(
     order.full_clean()
     with transaction.atomic():
         order.save()
-        mark_customers_stale(customer_ids=[customer.pk] + ([referred_by.pk] if referred_by else []))
+        mark_customers_stale(customer_ids=sorted(_order_customer_ids(order)))
     return order
 
 
@@ -330,3 +404,50 @@ def referral_create(
         referral.save()
         mark_customers_stale(customer_ids=[referrer.pk])
     return referral
+
+
+def order_update(*, order: Order, **fields: Any) -> Order:
+    """Change the given ORDER_FIELDS of `order`. Raises ValidationError and saves nothing when invalid.
+
+    Side effects: marks the buyer and referrer stale, before and after (an order can move to another customer).
+    """
+    before = _order_customer_ids(order)
+    if "currency" in fields:
+        fields["currency"] = fields["currency"].upper()
+    changed = _apply_fields(order, fields, ORDER_FIELDS)
+    order.full_clean()
+    with transaction.atomic():
+        if changed:
+            order.save(update_fields=changed)
+            mark_customers_stale(customer_ids=sorted(before | _order_customer_ids(order)))
+    return order
+
+
+def order_delete(*, order: Order) -> None:
+    """Delete an order. Side effects: marks its buyer and referrer stale."""
+    ids = _order_customer_ids(order)
+    with transaction.atomic():
+        order.delete()
+        mark_customers_stale(customer_ids=sorted(ids))
+
+
+def event_update(*, event: EngagementEvent, **fields: Any) -> EngagementEvent:
+    """Change the given EVENT_FIELDS of `event`. Raises ValidationError and saves nothing when invalid.
+
+    Side effects: marks the customer stale (both customers when the event moved to another one).
+    """
+    before = event.customer_id
+    changed = _apply_fields(event, fields, EVENT_FIELDS)
+    event.full_clean()
+    with transaction.atomic():
+        if changed:
+            event.save(update_fields=changed)
+            mark_customers_stale(customer_ids=sorted({before, event.customer_id}))
+    return event
+
+
+def event_delete(*, event: EngagementEvent) -> None:
+    """Delete an engagement event. Side effects: marks its customer stale."""
+    with transaction.atomic():
+        event.delete()
+        mark_customers_stale(customer_ids=[event.customer_id])

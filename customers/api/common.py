@@ -4,6 +4,8 @@ Reads and writes follow the roles (customers.roles): a viewset names the role it
 to write and to delete; users without a role get 403, anonymous requests 401.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from copy import copy
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +14,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from drf_spectacular.openapi import AutoSchema
-from rest_framework import serializers, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ParseError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -142,6 +144,23 @@ class ApiModelSerializer(serializers.ModelSerializer):
     }
 
 
+def drf_validation_error(exc: DjangoValidationError) -> serializers.ValidationError:
+    """The model's validation errors as a 400 answer, keyed by field like the serializers' own."""
+    errors = serializers.as_serializer_error(exc)
+    if NON_FIELD_ERRORS in errors:
+        errors[api_settings.NON_FIELD_ERRORS_KEY] = errors.pop(NON_FIELD_ERRORS)
+    return serializers.ValidationError(errors)
+
+
+@contextmanager
+def service_errors_as_400() -> Iterator[None]:
+    """Services validate too (full_clean); a rule they check that the serializer did not is a 400, not a 500."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        raise drf_validation_error(exc) from exc
+
+
 class FullCleanMixin:
     """Runs the model's own validation after DRF's: field validators, clean() and check constraints,
     so the API accepts exactly what the pages' forms accept. Relations are validated by DRF already."""
@@ -161,10 +180,7 @@ class FullCleanMixin:
         try:
             candidate.full_clean(exclude=exclude, validate_unique=False)
         except DjangoValidationError as exc:
-            errors = serializers.as_serializer_error(exc)
-            if NON_FIELD_ERRORS in errors:
-                errors[api_settings.NON_FIELD_ERRORS_KEY] = errors.pop(NON_FIELD_ERRORS)
-            raise serializers.ValidationError(errors) from exc
+            raise drf_validation_error(exc) from exc
         return attrs
 
 
@@ -180,3 +196,11 @@ class ApiViewSet(RolePermissionsMixin, viewsets.GenericViewSet):
         for key, values in request.query_params.lists():
             if "\x00" in key or any("\x00" in value for value in values):
                 raise ParseError("Query parameters may not contain NUL characters.")
+
+
+class ReadOnlyApiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """List and read."""
+
+
+class ModelApiViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin, ReadOnlyApiViewSet):
+    """List, read, create, update and delete."""

@@ -37,29 +37,39 @@ class DateTimeFilter(filters.IsoDateTimeFilter):
     field_class = BoundedIsoDateTimeField
 
 
+def date_range(field_name: str) -> tuple[DateTimeFilter, DateTimeFilter]:
+    """The filters `<name>_after` (inclusive) and `<name>_before` (exclusive) of a datetime field:
+    `x_after, x_before = date_range("x_at")` in a FilterSet."""
+    return (
+        DateTimeFilter(field_name=field_name, lookup_expr="gte"),
+        DateTimeFilter(field_name=field_name, lookup_expr="lt"),
+    )
+
+
+class CustomerRecordFilter(filters.FilterSet):
+    """Records of one customer, who may be named by the customer's external id (as bulk loads do)."""
+
+    customer_external_id = filters.CharFilter(field_name="customer__external_id")
+
+
 class InteractionFilter(filters.FilterSet):
-    opened_after = DateTimeFilter(field_name="opened_at", lookup_expr="gte")
-    opened_before = DateTimeFilter(field_name="opened_at", lookup_expr="lt")
+    opened_after, opened_before = date_range("opened_at")
 
     class Meta:
         model = Interaction
         fields = ["customer", "staff", "channel", "direction", "kind", "status"]
 
 
-class OrderFilter(filters.FilterSet):
-    customer_external_id = filters.CharFilter(field_name="customer__external_id")
-    ordered_after = DateTimeFilter(field_name="ordered_at", lookup_expr="gte")
-    ordered_before = DateTimeFilter(field_name="ordered_at", lookup_expr="lt")
+class OrderFilter(CustomerRecordFilter):
+    ordered_after, ordered_before = date_range("ordered_at")
 
     class Meta:
         model = Order
         fields = ["customer", "external_id", "currency", "referred_by"]
 
 
-class EngagementEventFilter(filters.FilterSet):
-    customer_external_id = filters.CharFilter(field_name="customer__external_id")
-    occurred_after = DateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = DateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+class EngagementEventFilter(CustomerRecordFilter):
+    occurred_after, occurred_before = date_range("occurred_at")
 
     class Meta:
         model = EngagementEvent

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from rest_framework import serializers
 
 from customers.api.common import ApiModelSerializer, FullCleanMixin, NoNulSlugRelatedField
@@ -10,6 +11,7 @@ from customers.filters import customer_filter
 from customers.ingest import MAX_BATCH, EventItemSerializer, OrderItemSerializer
 from customers.models import Customer, EngagementEvent, Interaction, Order, Segment, Tag
 from customers.selectors import SEGMENT_FORBIDDEN_PARAMS
+from customers.services import CUSTOMER_FIELDS
 
 
 def staff_users() -> Any:
@@ -24,28 +26,7 @@ class CustomerSerializer(FullCleanMixin, ApiModelSerializer):
 
     class Meta:
         model = Customer
-        fields = [
-            "id",
-            "external_id",
-            "name",
-            "first_name",
-            "email",
-            "phone",
-            "company",
-            "country",
-            "city",
-            "language",
-            "lifecycle_stage",
-            "plan",
-            "tags",
-            "acquired_at",
-            "churned_at",
-            "owner",
-            "consent_email",
-            "consent_sms",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *CUSTOMER_FIELDS, "tags", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -90,13 +71,20 @@ class InteractionSerializer(FullCleanMixin, ApiModelSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         status = attrs.get("status", getattr(self.instance, "status", Interaction.Status.OPEN))
         resolved_at = attrs.get("resolved_at", getattr(self.instance, "resolved_at", None))
-        if status == Interaction.Status.RESOLVED and resolved_at is None:
-            raise serializers.ValidationError({"resolved_at": ["Give the time it was resolved."]})
+        if status != Interaction.Status.RESOLVED and attrs.get("resolved_at") is not None:
+            raise serializers.ValidationError(
+                {"resolved_at": ['Only resolved interactions have one; send status "resolved".']}
+            )
+        # Without a time, customers.services.interaction_resolve resolves it now: validate it as such.
+        resolves_now = status == Interaction.Status.RESOLVED and resolved_at is None
         opened_at = attrs.get("opened_at", getattr(self.instance, "opened_at", None))
         for name in ("first_response_at", "resolved_at"):
             value = attrs.get(name, getattr(self.instance, name, None))
             if value is not None and opened_at is not None and value < opened_at:
                 raise serializers.ValidationError({name: ["Cannot be before opened_at."]})
+        if resolves_now:
+            super().validate({**attrs, "resolved_at": timezone.now()})
+            return attrs
         return super().validate(attrs)
 
 

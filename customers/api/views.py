@@ -1,11 +1,21 @@
-"""API viewsets for customers, interactions, orders, engagement events (with bulk ingest) and segments."""
+"""API viewsets for customers, interactions, orders, engagement events (with bulk ingest) and segments.
+
+Writes of customers, interactions, orders and events go through customers.services, like the pages'
+writes: the same validation, the caller recorded in the audit trail (the history middleware cannot
+see a token user) and the customers whose figures change marked stale.
+
+Resolving an interaction: status "resolved" without resolved_at resolves it now
+(services.interaction_resolve, which may send a CSAT survey); with resolved_at (history imported
+from a helpdesk) that time is recorded, if not before opened_at. Another status reopens it.
+"""
 
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import ProtectedError, QuerySet
+from django.db.models import Model, ProtectedError, QuerySet
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import mixins, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -13,8 +23,13 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import UserRateThrottle
 
-from customers.api import services
-from customers.api.common import ApiViewSet, BulkIngestThrottle, NewestFirstCursorPagination
+from customers import services
+from customers.api.common import (
+    BulkIngestThrottle,
+    ModelApiViewSet,
+    NewestFirstCursorPagination,
+    service_errors_as_400,
+)
 from customers.api.filters import EngagementEventFilter, InteractionFilter, OrderFilter, SegmentFilter
 from customers.api.serializers import (
     BulkErrorSerializer,
@@ -33,14 +48,40 @@ from customers.models import Customer, EngagementEvent, Interaction, Order, Segm
 from customers.roles import Role
 
 
-class CustomerViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ApiViewSet,
-):
+class ServiceWriteViewSet(ModelApiViewSet):
+    """Writes through customers.services: subclasses' create_record, update_record and delete_record
+    get the serializer's validated data and the calling user (the actor of the audit trail)."""
+
+    def create_record(self, data: dict[str, Any], actor: AbstractBaseUser) -> Model:
+        raise NotImplementedError
+
+    def update_record(self, instance: Any, data: dict[str, Any], actor: AbstractBaseUser) -> Model:
+        raise NotImplementedError
+
+    def delete_record(self, instance: Any, actor: AbstractBaseUser) -> None:
+        raise NotImplementedError
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        with service_errors_as_400():
+            serializer.instance = self.create_record(dict(serializer.validated_data), self.request.user)
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        with service_errors_as_400():
+            serializer.instance = self.update_record(
+                serializer.instance, dict(serializer.validated_data), self.request.user
+            )
+
+    def perform_destroy(self, instance: Model) -> None:
+        self.delete_record(instance, self.request.user)
+
+
+def _tag_names(data: dict[str, Any]) -> dict[str, Any]:
+    if "tags" in data:
+        data["tags"] = [tag.name for tag in data["tags"]]
+    return data
+
+
+class CustomerViewSet(ServiceWriteViewSet):
     """Customers, filtered with the same parameters as the customer list page."""
 
     serializer_class = CustomerSerializer
@@ -51,16 +92,16 @@ class CustomerViewSet(
     def get_queryset(self) -> QuerySet[Customer]:
         return Customer.objects.prefetch_related("tags").order_by("name", "id")
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
-        services.customer_save(serializer=serializer)
+    def create_record(self, data: dict[str, Any], actor: AbstractBaseUser) -> Customer:
+        return services.customer_create(actor=actor, **_tag_names(data))
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
-        services.customer_save(serializer=serializer)
+    def update_record(self, instance: Customer, data: dict[str, Any], actor: AbstractBaseUser) -> Customer:
+        return services.customer_update(customer=instance, actor=actor, **_tag_names(data))
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         customer = self.get_object()
         try:
-            services.customer_delete(customer=customer)
+            services.customer_delete(customer=customer, actor=request.user)
         except ProtectedError:
             return Response(
                 {"detail": "This customer has orders; orders are kept for revenue history, so it cannot be deleted."},
@@ -69,15 +110,10 @@ class CustomerViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class InteractionViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ApiViewSet,
-):
-    """Calls, emails, chats, tickets and meetings with customers. Resolving one may send a CSAT survey."""
+class InteractionViewSet(ServiceWriteViewSet):
+    """Calls, emails, chats, tickets and meetings with customers. Resolving one may send a CSAT survey:
+    status "resolved" without resolved_at resolves it now; an explicit resolved_at (imported history)
+    may not be before opened_at."""
 
     serializer_class = InteractionSerializer
     filterset_class = InteractionFilter
@@ -87,14 +123,31 @@ class InteractionViewSet(
     def get_queryset(self) -> QuerySet[Interaction]:
         return Interaction.objects.order_by("-opened_at", "-id")
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
-        services.interaction_save(serializer=serializer, staff=self.request.user)
+    def create_record(self, data: dict[str, Any], actor: AbstractBaseUser) -> Interaction:
+        new_status = data.pop("status", Interaction.Status.OPEN)
+        resolved_at = data.pop("resolved_at", None)
+        data["staff"] = data.get("staff") or actor
+        with transaction.atomic():
+            interaction = services.interaction_create(actor=actor, **data)
+            if new_status != Interaction.Status.OPEN:
+                interaction = services.interaction_set_status(
+                    interaction=interaction, status=new_status, actor=actor, resolved_at=resolved_at
+                )
+        return interaction
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
-        services.interaction_save(serializer=serializer)
+    def update_record(self, instance: Interaction, data: dict[str, Any], actor: AbstractBaseUser) -> Interaction:
+        new_status = data.pop("status", instance.status)
+        resolved_at = data.pop("resolved_at", None)
+        with transaction.atomic():
+            interaction = services.interaction_update(interaction=instance, actor=actor, **data)
+            if new_status != interaction.status or resolved_at is not None:
+                interaction = services.interaction_set_status(
+                    interaction=interaction, status=new_status, actor=actor, resolved_at=resolved_at
+                )
+        return interaction
 
-    def perform_destroy(self, instance: Interaction) -> None:
-        services.record_delete(instance=instance)
+    def delete_record(self, instance: Interaction, actor: AbstractBaseUser) -> None:
+        services.interaction_delete(interaction=instance, actor=actor)
 
 
 _BULK_DESCRIPTION = (
@@ -132,50 +185,58 @@ def _bulk_schema(what: str, request: type[BaseSerializer]) -> Any:
     )
 
 
-class BulkIngestMixin:
-    """The `bulk` action: POST /api/<things>/bulk/."""
+def _bulk_response(request: Request, ingest: Any) -> Response:
+    data = request.data
+    items = data.get("items") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        return Response(
+            {"detail": 'Send a JSON list of items or an object {"items": [...]}.'},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if not items:
+        return Response({"detail": "The batch is empty."}, status=status.HTTP_400_BAD_REQUEST)
+    if len(items) > MAX_BATCH:
+        return Response(
+            {"detail": f"A batch holds at most {MAX_BATCH} items; this one has {len(items)}. Split it."},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    result: IngestResult = ingest(items=items)
+    if not result.ok:
+        return Response(
+            {
+                "detail": f"{len(result.errors)} of {len(items)} items are invalid; nothing was stored.",
+                "errors": result.errors,
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    body = {"created": result.created, "unchanged": result.unchanged, "items": result.items}
+    return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
-    bulk_throttle_classes = [UserRateThrottle, BulkIngestThrottle]
+
+class BulkIngestMixin:
+    """POST /api/<things>/bulk/: a stricter rate (scope "bulk") on top of the user rate."""
+
     # Read by BulkIngestThrottle, which only the bulk action uses.
     throttle_scope = "bulk"
 
-    def _bulk(self, request: Request, ingest: Any) -> Response:
-        data = request.data
-        items = data.get("items") if isinstance(data, dict) else data
-        if not isinstance(items, list):
-            return Response(
-                {"detail": 'Send a JSON list of items or an object {"items": [...]}.'},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        if not items:
-            return Response({"detail": "The batch is empty."}, status=status.HTTP_400_BAD_REQUEST)
-        if len(items) > MAX_BATCH:
-            return Response(
-                {"detail": f"A batch holds at most {MAX_BATCH} items; this one has {len(items)}. Split it."},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        result: IngestResult = ingest(items=items)
-        if not result.ok:
-            return Response(
-                {
-                    "detail": f"{len(result.errors)} of {len(items)} items are invalid; nothing was stored.",
-                    "errors": result.errors,
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        body = {"created": result.created, "unchanged": result.unchanged, "items": result.items}
-        return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+def _bulk_action(what: str, request_serializer: type[BaseSerializer], ingest: Any) -> Any:
+    @_bulk_schema(what, request_serializer)
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="bulk",
+        throttle_classes=[UserRateThrottle, BulkIngestThrottle],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def bulk(self: Any, request: Request) -> Response:
+        return _bulk_response(request, ingest)
+
+    return bulk
 
 
-class OrderViewSet(
-    BulkIngestMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ApiViewSet,
-):
+class OrderViewSet(BulkIngestMixin, ServiceWriteViewSet):
     """Purchases. Amounts are decimal strings in the order's currency."""
 
     serializer_class = OrderSerializer
@@ -186,37 +247,19 @@ class OrderViewSet(
     def get_queryset(self) -> QuerySet[Order]:
         return Order.objects.order_by("-ordered_at", "-id")
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
-        services.order_save(serializer=serializer)
+    def create_record(self, data: dict[str, Any], actor: AbstractBaseUser) -> Order:
+        return services.order_create(**data)
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
-        services.order_save(serializer=serializer)
+    def update_record(self, instance: Order, data: dict[str, Any], actor: AbstractBaseUser) -> Order:
+        return services.order_update(order=instance, **data)
 
-    def perform_destroy(self, instance: Order) -> None:
-        services.record_delete(instance=instance)
+    def delete_record(self, instance: Order, actor: AbstractBaseUser) -> None:
+        services.order_delete(order=instance)
 
-    @_bulk_schema("orders", BulkOrdersRequestSerializer)
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="bulk",
-        throttle_classes=BulkIngestMixin.bulk_throttle_classes,
-        filter_backends=[],
-        pagination_class=None,
-    )
-    def bulk(self, request: Request) -> Response:
-        return self._bulk(request, orders_ingest)
+    bulk = _bulk_action("orders", BulkOrdersRequestSerializer, orders_ingest)
 
 
-class EngagementEventViewSet(
-    BulkIngestMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ApiViewSet,
-):
+class EngagementEventViewSet(BulkIngestMixin, ServiceWriteViewSet):
     """Sessions, email opens and clicks, social and event activity. Paged with a cursor (a large table)."""
 
     serializer_class = EngagementEventSerializer
@@ -228,36 +271,21 @@ class EngagementEventViewSet(
     def get_queryset(self) -> QuerySet[EngagementEvent]:
         return EngagementEvent.objects.all()
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
-        services.event_save(serializer=serializer)
+    def create_record(self, data: dict[str, Any], actor: AbstractBaseUser) -> EngagementEvent:
+        return services.event_create(**data)
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
-        services.event_save(serializer=serializer)
+    def update_record(
+        self, instance: EngagementEvent, data: dict[str, Any], actor: AbstractBaseUser
+    ) -> EngagementEvent:
+        return services.event_update(event=instance, **data)
 
-    def perform_destroy(self, instance: EngagementEvent) -> None:
-        services.record_delete(instance=instance)
+    def delete_record(self, instance: EngagementEvent, actor: AbstractBaseUser) -> None:
+        services.event_delete(event=instance)
 
-    @_bulk_schema("engagement events", BulkEventsRequestSerializer)
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="bulk",
-        throttle_classes=BulkIngestMixin.bulk_throttle_classes,
-        filter_backends=[],
-        pagination_class=None,
-    )
-    def bulk(self, request: Request) -> Response:
-        return self._bulk(request, events_ingest)
+    bulk = _bulk_action("engagement events", BulkEventsRequestSerializer, events_ingest)
 
 
-class SegmentViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ApiViewSet,
-):
+class SegmentViewSet(ModelApiViewSet):
     """Named groups of customers. Everyone may read them (to filter customers by ?segment=); managers edit them."""
 
     serializer_class = SegmentSerializer

@@ -1,16 +1,15 @@
 """Read-only API of computed figures: per-customer metrics and per-segment monthly snapshots."""
 
 from django.db.models import QuerySet
-from rest_framework import mixins
 
-from customers.api.common import ApiViewSet
+from customers.api.common import ReadOnlyApiViewSet
 from customers.roles import Role
 from metrics.api.filters import CustomerMetricsFilter, SegmentSnapshotFilter
 from metrics.api.serializers import CustomerMetricsSerializer, SegmentSnapshotSerializer
 from metrics.models import CustomerMetrics, SegmentSnapshot
 
 
-class CustomerMetricsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class CustomerMetricsViewSet(ReadOnlyApiViewSet):
     """One row per customer (looked up by customer id), overwritten by every recompute."""
 
     serializer_class = CustomerMetricsSerializer
@@ -22,7 +21,7 @@ class CustomerMetricsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, A
         return CustomerMetrics.objects.order_by("customer_id")
 
 
-class SegmentSnapshotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class SegmentSnapshotViewSet(ReadOnlyApiViewSet):
     """A segment's figures per calendar month. Managers and admins only."""
 
     serializer_class = SegmentSnapshotSerializer

@@ -2,7 +2,7 @@
 
 from django_filters import rest_framework as filters
 
-from customers.api.filters import DateTimeFilter
+from customers.api.filters import date_range
 from surveys.models import FollowUp, Invitation, Response, Survey
 
 
@@ -14,8 +14,7 @@ class SurveyFilter(filters.FilterSet):
 
 class InvitationFilter(filters.FilterSet):
     answered = filters.BooleanFilter(field_name="answered_at", lookup_expr="isnull", exclude=True)
-    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after, created_before = date_range("created_at")
 
     class Meta:
         model = Invitation
@@ -26,8 +25,7 @@ class ResponseFilter(filters.FilterSet):
     survey = filters.NumberFilter(field_name="invitation__survey")
     score_min = filters.NumberFilter(field_name="score", lookup_expr="gte")
     score_max = filters.NumberFilter(field_name="score", lookup_expr="lte")
-    submitted_after = DateTimeFilter(field_name="submitted_at", lookup_expr="gte")
-    submitted_before = DateTimeFilter(field_name="submitted_at", lookup_expr="lt")
+    submitted_after, submitted_before = date_range("submitted_at")
 
     class Meta:
         model = Response

@@ -9,7 +9,7 @@ from rest_framework import mixins, status
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 
-from customers.api.common import ApiViewSet
+from customers.api.common import ModelApiViewSet, ReadOnlyApiViewSet
 from customers.roles import Role
 from metrics.stale import mark_customers_stale
 from surveys.api.filters import FollowUpFilter, InvitationFilter, ResponseFilter, SurveyFilter
@@ -26,14 +26,7 @@ from surveys.services import invitation_create
 from surveys.tokens import invitation_url
 
 
-class SurveyViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ApiViewSet,
-):
+class SurveyViewSet(ModelApiViewSet):
     """NPS, CSAT and CES surveys with their questions per language. Admins edit them."""
 
     serializer_class = SurveySerializer
@@ -67,7 +60,7 @@ class SurveyViewSet(
         responses={201: InvitationCreatedSerializer},
     )
 )
-class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
+class InvitationViewSet(mixins.CreateModelMixin, ReadOnlyApiViewSet):
     """Survey invitations. Read without their link; the link is returned only when one is created."""
 
     serializer_class = InvitationSerializer
@@ -100,7 +93,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         return ApiResponse(InvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
 
-class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class ResponseViewSet(ReadOnlyApiViewSet):
     """Customers' answers (read only: customers answer from their link)."""
 
     serializer_class = ResponseSerializer
@@ -116,7 +109,7 @@ class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
     update=extend_schema(description="Assign, annotate, close (status closed) or reopen a follow-up."),
     partial_update=extend_schema(description="Assign, annotate, close (status closed) or reopen a follow-up."),
 )
-class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ApiViewSet):
+class FollowUpViewSet(mixins.UpdateModelMixin, ReadOnlyApiViewSet):
     """Work items opened by detractor answers. Closing one records who closed it and when."""
 
     serializer_class = FollowUpSerializer

@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -50,24 +51,20 @@ def api_for() -> Callable[[User | None], APIClient]:
     return token_client
 
 
-@pytest.fixture
-def agent_api(agent: User) -> APIClient:
-    return token_client(agent)
+def _token_client_of(user_fixture: str) -> Any:
+    """A fixture: a token client of the shared user fixture `user_fixture` (tests/conftest.py)."""
+
+    @pytest.fixture(name=f"{user_fixture}_api")
+    def client(request: pytest.FixtureRequest) -> APIClient:
+        return token_client(request.getfixturevalue(user_fixture))
+
+    return client
 
 
-@pytest.fixture
-def manager_api(manager: User) -> APIClient:
-    return token_client(manager)
-
-
-@pytest.fixture
-def admin_api(admin: User) -> APIClient:
-    return token_client(admin)
-
-
-@pytest.fixture
-def outsider_api(outsider: User) -> APIClient:
-    return token_client(outsider)
+agent_api = _token_client_of("agent")
+manager_api = _token_client_of("manager")
+admin_api = _token_client_of("admin")
+outsider_api = _token_client_of("outsider")
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -28,10 +29,54 @@ def test_logging_an_interaction_records_the_caller_and_marks_the_customer_stale(
     assert stale_ids() == {world.customer.pk}
 
 
-def test_resolving_without_a_resolution_time_is_a_field_error(agent_api, world):
-    response = agent_api.patch(f"/api/interactions/{world.interaction.pk}/", {"status": "resolved"}, format="json")
+def test_resolving_without_a_resolution_time_resolves_now_through_the_resolve_service(agent_api, agent, world):
+    before = timezone.now()
+    with mock.patch("surveys.triggers.on_interaction_resolved") as trigger:
+        response = agent_api.patch(f"/api/interactions/{world.interaction.pk}/", {"status": "resolved"}, format="json")
+    assert response.status_code == 200, response.json()
+    resolved = Interaction.objects.get(pk=world.interaction.pk)
+    assert resolved.status == Interaction.Status.RESOLVED
+    assert before <= resolved.resolved_at <= timezone.now()
+    assert response.json()["resolved_at"] is not None
+    trigger.assert_called_once()
+    latest = resolved.history.latest()
+    assert (latest.history_user, latest.history_change_reason) == (agent, "Resolved")
+
+
+def test_an_imported_resolution_time_is_kept_and_may_not_precede_the_opening(agent_api, world):
+    url = f"/api/interactions/{world.interaction.pk}/"
+    too_early = (world.interaction.opened_at - timedelta(minutes=1)).isoformat()
+    response = agent_api.patch(url, {"status": "resolved", "resolved_at": too_early}, format="json")
     assert response.status_code == 400
-    assert response.json() == {"resolved_at": ["Give the time it was resolved."]}
+    assert response.json() == {"resolved_at": ["Cannot be before opened_at."]}
+
+    at = world.interaction.opened_at + timedelta(hours=2)
+    response = agent_api.patch(url, {"status": "resolved", "resolved_at": at.isoformat()}, format="json")
+    assert response.status_code == 200, response.json()
+    assert Interaction.objects.get(pk=world.interaction.pk).resolved_at == at
+
+
+def test_a_resolution_time_without_the_resolved_status_is_a_field_error(agent_api, world):
+    response = agent_api.patch(
+        f"/api/interactions/{world.interaction.pk}/", {"resolved_at": timezone.now().isoformat()}, format="json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"resolved_at"}
+
+
+def test_reopening_through_the_api_clears_the_resolution_time(agent_api, world):
+    url = f"/api/interactions/{world.interaction.pk}/"
+    agent_api.patch(url, {"status": "resolved"}, format="json")
+    response = agent_api.patch(url, {"status": "open"}, format="json")
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["resolved_at"]) == ("open", None)
+
+
+def test_api_edits_record_the_token_user_in_the_audit_trail(agent_api, agent, world):
+    response = agent_api.patch(f"/api/customers/{world.customer.pk}/", {"city": "Chiang Mai"}, format="json")
+    assert response.status_code == 200
+    latest = Customer.objects.get(pk=world.customer.pk).history.latest()
+    assert (latest.history_user, latest.city) == (agent, "Chiang Mai")
 
 
 def test_a_first_response_before_the_interaction_opened_is_refused(agent_api, world):

@@ -4,12 +4,13 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from customers import services
 from customers.models import Customer, EngagementEvent, Interaction, InteractionReply
 from metrics.models import StaleCustomer
-from tests.customers.factories import CustomerFactory, InteractionFactory
+from tests.customers.factories import CustomerFactory, EngagementEventFactory, InteractionFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -234,3 +235,64 @@ def test_referral_create_needs_someone_and_marks_the_referrer_stale():
         services.referral_create(referrer=referrer, converted_customer=referrer)
     referral = services.referral_create(referrer=referrer, referred_email="friend@example.com")
     assert referral.pk and referrer.pk in stale_ids()
+
+
+def test_an_explicit_resolution_time_is_kept_and_may_not_precede_the_opening(agent):
+    interaction = InteractionFactory()
+    with pytest.raises(ValidationError):
+        services.interaction_resolve(interaction=interaction, actor=agent, at=interaction.opened_at - timedelta(1))
+    at = interaction.opened_at + timedelta(hours=3)
+    with mock.patch("surveys.triggers.on_interaction_resolved") as trigger:
+        resolved = services.interaction_resolve(interaction=interaction, actor=agent, at=at)
+        corrected = services.interaction_resolve(interaction=interaction, actor=agent, at=at + timedelta(hours=1))
+    assert resolved.resolved_at == at
+    assert corrected.resolved_at == at + timedelta(hours=1)
+    trigger.assert_called_once()
+
+
+def test_setting_a_status_resolves_reopens_or_waits(agent):
+    interaction = InteractionFactory()
+    waiting = services.interaction_set_status(interaction=interaction, status=Interaction.Status.WAITING, actor=agent)
+    assert waiting.status == Interaction.Status.WAITING
+    resolved = services.interaction_set_status(interaction=interaction, status=Interaction.Status.RESOLVED, actor=agent)
+    assert resolved.resolved_at is not None
+    reopened = services.interaction_set_status(interaction=interaction, status=Interaction.Status.WAITING, actor=agent)
+    assert (reopened.status, reopened.resolved_at) == (Interaction.Status.WAITING, None)
+
+
+def test_moving_an_interaction_marks_both_customers_stale(agent):
+    interaction, other = InteractionFactory(), CustomerFactory()
+    old = interaction.customer_id
+    StaleCustomer.objects.all().delete()
+    services.interaction_update(interaction=interaction, actor=agent, customer=other)
+    assert stale_ids() == {old, other.pk}
+
+
+def test_moving_an_order_marks_the_old_and_new_buyer_and_the_referrer_stale():
+    order, other, referrer = OrderFactory(), CustomerFactory(), CustomerFactory()
+    old = order.customer_id
+    StaleCustomer.objects.all().delete()
+    services.order_update(order=order, customer=other, referred_by=referrer, currency="thb")
+    assert (order.currency, stale_ids()) == ("THB", {old, other.pk, referrer.pk})
+
+
+def test_deleting_an_order_an_event_or_an_interaction_marks_the_customer_stale(agent):
+    order, event, interaction = OrderFactory(), EngagementEventFactory(), InteractionFactory()
+    StaleCustomer.objects.all().delete()
+    services.order_delete(order=order)
+    services.event_delete(event=event)
+    services.interaction_delete(interaction=interaction, actor=agent)
+    assert stale_ids() == {order.customer_id, event.customer_id, interaction.customer_id}
+
+
+def test_a_customer_with_orders_is_not_deleted(agent):
+    order = OrderFactory()
+    with pytest.raises(ProtectedError):
+        services.customer_delete(customer=order.customer, actor=agent)
+    assert Customer.objects.filter(pk=order.customer_id).exists()
+
+
+def test_an_event_update_is_validated_like_a_new_event():
+    event = EngagementEventFactory(kind=EngagementEvent.Kind.EMAIL_OPENED)
+    with pytest.raises(ValidationError):
+        services.event_update(event=event, duration_seconds=30)
