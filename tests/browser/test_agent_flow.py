@@ -4,7 +4,7 @@ from customers.models import Interaction
 from tests.conftest import browser_login
 from tests.customers.factories import CustomerFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_agent_finds_a_customer_and_logs_an_interaction(page, live_server, agent, artifacts_dir):

@@ -16,7 +16,7 @@ from metrics.models import CustomerMetrics, RecomputeRun, SegmentSnapshot
 from metrics.services import start_full_recompute
 from tests.customers.factories import CustomerFactory, OrderFactory, SegmentFactory
 
-pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
