@@ -124,7 +124,8 @@ def survey_score_distribution(survey: Survey) -> list[dict[str, Any]]:
         {
             "score": s,
             "count": counts.get(s, 0),
-            "percent": round(counts.get(s, 0) * 100 / total),
+            # Half up, like every other figure (round() would show 1 of 8 answers as 12 %).
+            "percent": formulas.quantize(Decimal(counts.get(s, 0) * 100) / total, "1"),
             "detractor": s <= Survey.DETRACTOR_MAX[survey.kind],
         }
         for s in range(low, high + 1)
