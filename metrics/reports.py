@@ -312,8 +312,9 @@ METRICS: list[Metric] = [
         True,
         "(E − N) / S × 100: the share of the customers active at the start (S) still active at the end (E), "
         "leaving out the new customers (N). Example: S = 10,000, N = 5,000, E = 12,000 → 70 % (net growth "
-        "(E − S) / S = 20 % is a different number). Over several months: S of the first month, E of the last, "
-        "N summed.",
+        "(E − S) / S = 20 % is a different number). Over several months, S, N and E are the whole period's: "
+        "customers active on its first day, acquired in it and still active on its last day, active on its last "
+        "day.",
         "customers at start",
     ),
     Metric(

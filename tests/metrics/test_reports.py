@@ -560,3 +560,12 @@ def test_a_failed_run_shows_its_error(manager_client, vip):
     )
     html = manager_client.get("/reports/segments/vip/").content.decode()
     assert "Last recompute: Failed" in html and "&lt;boom&gt;" in html
+
+
+def test_the_retention_note_describes_the_period_s_n_and_e_it_uses():
+    from metrics.reports import METRICS_BY_KEY
+
+    note = METRICS_BY_KEY["retention"].note
+
+    assert "N summed" not in note
+    assert "acquired in it and still active on its last day" in note
