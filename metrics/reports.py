@@ -769,7 +769,11 @@ def segment_report(*, segment: Segment, months: MonthRange, group: str = Group.M
     tables["cohorts"] = cohort
     comments = detractor_comments(segment, months)
     tables["comments"] = comments_table(comments)
-    has_any = bool(mine) or SegmentSnapshot.objects.filter(segment=segment).exists()
+    if mine:
+        computed_at = current.computed_at or max(s.computed_at for s in mine)
+    else:
+        # A range before (or after) the data has no rows, yet the segment may well be computed: say when.
+        computed_at = SegmentSnapshot.objects.filter(segment=segment).aggregate(at=Max("computed_at"))["at"]
     return SegmentReport(
         segment=segment,
         months=months,
@@ -779,8 +783,8 @@ def segment_report(*, segment: Segment, months: MonthRange, group: str = Group.M
         charts=trend_charts(series, group, months),
         cohort=cohort,
         comments=comments,
-        freshness=Freshness(current.computed_at or (max(s.computed_at for s in mine) if mine else None)),
-        has_snapshots=has_any,
+        freshness=Freshness(computed_at),
+        has_snapshots=computed_at is not None,
         is_overview=overview,
     )
 

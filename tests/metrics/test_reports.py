@@ -302,6 +302,13 @@ def test_a_segment_without_snapshots_explains_how_to_get_figures(manager_client,
     assert 'action="/reports/recompute/"' in html
 
 
+def test_a_range_without_figures_still_says_when_the_segment_was_computed(manager_client, vip):
+    make_snapshot(vip, this_month())
+    html = manager_client.get("/reports/segments/vip/?from=2001-01&to=2001-03").content.decode()
+    assert "Figures computed at" in html
+    assert "have not been computed" not in html
+
+
 def test_figures_older_than_a_day_carry_a_warning(manager_client, vip):
     make_snapshot(vip, this_month(), computed_at=timezone.now() - timedelta(days=2))
     html = manager_client.get("/reports/segments/vip/").content.decode()
