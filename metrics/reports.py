@@ -1104,6 +1104,8 @@ def comparison(*, segments: list[Segment], months: MonthRange) -> Comparison:
         for s in shown:
             fig = per_segment[s.pk][key]
             text = format_value(fig.value, metric.unit)
+            if fig.value is not None and fig.margin is not None:
+                text = f"{text} ± {fig.margin}"
             if fig.value is not None and fig.n is not None:
                 text = f"{text} (n = {fig.n:,})"
             row.append(Cell(fig.value, text, drill_links(s, key)[0][1]))

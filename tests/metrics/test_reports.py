@@ -488,6 +488,7 @@ def test_two_segments_are_compared_side_by_side_with_all_customers(manager_clien
     nps_row = table.rows[0]
     assert [c.value for c in nps_row[1:]] == [Decimal("40.0"), Decimal("-100.0"), Decimal("38.5")]
     assert "n = 500" in nps_row[1].text
+    assert nps_row[1].text == "+40.0 ± 7.0 (n = 500)"  # the glossary's 95 % margin of error beside NPS
     html = response.content.decode()
     assert 'id="chart-data-comparison"' in html
     export = f"/reports/compare/?segments=vip&segments=th&from={month:%Y-%m}&to={month:%Y-%m}&format=csv"
