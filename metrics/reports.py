@@ -302,7 +302,8 @@ METRICS: list[Metric] = [
         "Response rate",
         "%",
         True,
-        "Survey answers / invitations sent in the period × 100.",
+        "Invitations sent in the period that were answered (whenever the answer came) / invitations sent in the "
+        "period × 100.",
         "invitations",
     ),
     Metric(
