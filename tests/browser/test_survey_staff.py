@@ -53,3 +53,17 @@ def test_the_profile_invitations_table_stays_inside_the_page_width(page, live_se
     page.get_by_role("heading", name="Recent invitations").wait_for()
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
+
+
+@pytest.mark.browser
+def test_the_staff_survey_pages_and_the_profile_fit_a_phone(phone_page, live_server, agent) -> None:
+    nps = next(s for s in ensure_default_surveys() if s.kind == "nps")
+    customer = CustomerFactory(name="Siriporn Wongsawat", owner=agent)
+    invitation, _ = invitation_create(survey=nps, customer=customer)
+    response_submit(invitation_id=invitation.pk, score=2, comment="รอนานเกินไป ไม่มีใครติดต่อกลับมาเลย " * 3)
+
+    browser_login(phone_page, live_server, "agent")
+    for path in ["/surveys/", "/surveys/follow-ups/", f"/surveys/{nps.slug}/", f"/customers/{customer.pk}/"]:
+        phone_page.goto(f"{live_server.url}{path}")
+        overflow = phone_page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, path
