@@ -1,5 +1,6 @@
 """Report pages read the snapshots: figures, benchmarks, periods, drill-down, freshness, permissions, queries."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -577,3 +578,10 @@ def test_the_retention_note_describes_the_period_s_n_and_e_it_uses():
 
     assert "N summed" not in note
     assert "acquired in it and still active on its last day" in note
+
+
+def test_the_compare_button_opens_the_comparison_form_without_an_error(manager_client, vip, everyone):
+    for slug in ("all-customers", "vip"):
+        html = manager_client.get(f"/reports/segments/{slug}/").content.decode()
+        href = re.search(r'href="([^"]*)"[^>]*>Compare…', html).group(1).replace("&amp;", "&")
+        assert manager_client.get(href).status_code == 200, slug
