@@ -181,3 +181,4 @@ def test_survey_headlines_follow_the_glossary_examples(default_surveys) -> None:
     ces = headline("ces", [7, 6, 5, 2])
     assert (str(ces["value"]), ces["detail"]) == ("5.00", "75.0 % answered 5–7")
     assert headline("nps", [])["value"] is None
+    assert str(headline("nps", [10] * 300 + [7] * 397 + [3] * 303)["value"]) == "0"  # −0.3 is not shown as "-0"
