@@ -460,7 +460,9 @@ def figures(t: Totals) -> dict[str, Figure]:
 
 def _net_growth_text(t: Totals) -> str:
     growth = formulas.quantize(formulas.net_growth_rate(t.customers_start, t.customers_end))
-    return f"net growth {growth:+} %" if growth is not None else ""
+    if growth is None:
+        return ""
+    return f"net growth {abs(growth) if growth == 0 else growth:+} %"  # −0.04 rounds to -0.0: show +0.0
 
 
 def format_value(value: Decimal | None, unit: str) -> str:

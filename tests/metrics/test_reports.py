@@ -585,3 +585,9 @@ def test_the_compare_button_opens_the_comparison_form_without_an_error(manager_c
         html = manager_client.get(f"/reports/segments/{slug}/").content.decode()
         href = re.search(r'href="([^"]*)"[^>]*>Compare…', html).group(1).replace("&amp;", "&")
         assert manager_client.get(href).status_code == 200, slug
+
+
+def test_a_tiny_net_loss_is_not_shown_as_minus_zero(vip):
+    row = make_snapshot(vip, this_month(), customers_start=10_000, customers_new=0, customers_end=9_999, customers_lost=1)
+
+    assert figures(sum_snapshots([row]))["retention"].extra == "net growth +0.0 %"
