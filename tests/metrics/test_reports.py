@@ -588,6 +588,7 @@ def test_the_compare_button_opens_the_comparison_form_without_an_error(manager_c
 
 
 def test_a_tiny_net_loss_is_not_shown_as_minus_zero(vip):
-    row = make_snapshot(vip, this_month(), customers_start=10_000, customers_new=0, customers_end=9_999, customers_lost=1)
+    counts = {"customers_start": 10_000, "customers_new": 0, "customers_end": 9_999, "customers_lost": 1}
+    row = make_snapshot(vip, this_month(), **counts)
 
     assert figures(sum_snapshots([row]))["retention"].extra == "net growth +0.0 %"
