@@ -302,7 +302,8 @@ METRICS: list[Metric] = [
         "Response rate",
         "%",
         True,
-        "Survey answers / invitations sent in the period × 100.",
+        "Invitations sent in the period that were answered (whenever the answer came) / invitations sent in the "
+        "period × 100.",
         "invitations",
     ),
     Metric(
@@ -312,8 +313,9 @@ METRICS: list[Metric] = [
         True,
         "(E − N) / S × 100: the share of the customers active at the start (S) still active at the end (E), "
         "leaving out the new customers (N). Example: S = 10,000, N = 5,000, E = 12,000 → 70 % (net growth "
-        "(E − S) / S = 20 % is a different number). Over several months: S of the first month, E of the last, "
-        "N summed.",
+        "(E − S) / S = 20 % is a different number). Over several months, S, N and E are the whole period's: "
+        "customers active on its first day, acquired in it and still active on its last day, active on its last "
+        "day.",
         "customers at start",
     ),
     Metric(
@@ -458,7 +460,9 @@ def figures(t: Totals) -> dict[str, Figure]:
 
 def _net_growth_text(t: Totals) -> str:
     growth = formulas.quantize(formulas.net_growth_rate(t.customers_start, t.customers_end))
-    return f"net growth {growth:+} %" if growth is not None else ""
+    if growth is None:
+        return ""
+    return f"net growth {abs(growth) if growth == 0 else growth:+} %"  # −0.04 rounds to -0.0: show +0.0
 
 
 def format_value(value: Decimal | None, unit: str) -> str:
@@ -768,7 +772,11 @@ def segment_report(*, segment: Segment, months: MonthRange, group: str = Group.M
     tables["cohorts"] = cohort
     comments = detractor_comments(segment, months)
     tables["comments"] = comments_table(comments)
-    has_any = bool(mine) or SegmentSnapshot.objects.filter(segment=segment).exists()
+    if mine:
+        computed_at = current.computed_at or max(s.computed_at for s in mine)
+    else:
+        # A range before (or after) the data has no rows, yet the segment may well be computed: say when.
+        computed_at = SegmentSnapshot.objects.filter(segment=segment).aggregate(at=Max("computed_at"))["at"]
     return SegmentReport(
         segment=segment,
         months=months,
@@ -778,8 +786,8 @@ def segment_report(*, segment: Segment, months: MonthRange, group: str = Group.M
         charts=trend_charts(series, group, months),
         cohort=cohort,
         comments=comments,
-        freshness=Freshness(current.computed_at or (max(s.computed_at for s in mine) if mine else None)),
-        has_snapshots=has_any,
+        freshness=Freshness(computed_at),
+        has_snapshots=computed_at is not None,
         is_overview=overview,
     )
 
@@ -1099,6 +1107,8 @@ def comparison(*, segments: list[Segment], months: MonthRange) -> Comparison:
         for s in shown:
             fig = per_segment[s.pk][key]
             text = format_value(fig.value, metric.unit)
+            if fig.value is not None and fig.margin is not None:
+                text = f"{text} ± {fig.margin}"
             if fig.value is not None and fig.n is not None:
                 text = f"{text} (n = {fig.n:,})"
             row.append(Cell(fig.value, text, drill_links(s, key)[0][1]))

@@ -295,13 +295,15 @@ def _flows(members: RawSQL, zone: ZoneInfo, ws: datetime, we: datetime) -> dict[
             "ces_count": Count("id", filter=Q(kind="ces")),
             "ces_sum": Coalesce(Sum("score", filter=Q(kind="ces")), 0),
             "ces_easy": Count("id", filter=Q(kind="ces", score__gte=5)),
-            "answers": Count("id"),
         },
     )
+    # Response rate: of the invitations sent in a month, those answered (whenever). Counting answers by the
+    # month they came in would put an invitation sent on 30 September and answered on 2 October into
+    # October's numerator but September's denominator, and a month could show more than 100 %.
     collect(
         Invitation.objects.filter(customer_id__in=members, sent_at__isnull=False),
         "sent_at",
-        {"invitations": Count("id")},
+        {"invitations": Count("id"), "answers": Count("response")},
     )
     collect(
         Interaction.objects.filter(customer_id__in=members),

@@ -87,10 +87,12 @@ def survey_headline(survey: Survey, distribution: list[dict[str, Any]]) -> dict[
 
     if survey.kind == Survey.Kind.NPS:
         p, pa, d = between(9, 10), between(7, 8), between(0, 6)
+        value = formulas.quantize(formulas.nps(p, pa, d), "1")
         return {
             "n": n,
             "label": "NPS",
-            "value": formulas.quantize(formulas.nps(p, pa, d), "1"),
+            # −0.3 rounds to Decimal("-0"), which would show as "-0".
+            "value": abs(value) if value == 0 else value,
             "detail": f"± {formulas.quantize(formulas.nps_margin_of_error(p, pa, d), '0.1')} (95 %)" if n else "",
         }
     if survey.kind == Survey.Kind.CSAT:
@@ -124,7 +126,8 @@ def survey_score_distribution(survey: Survey) -> list[dict[str, Any]]:
         {
             "score": s,
             "count": counts.get(s, 0),
-            "percent": round(counts.get(s, 0) * 100 / total),
+            # Half up, like every other figure (round() would show 1 of 8 answers as 12 %).
+            "percent": formulas.quantize(Decimal(counts.get(s, 0) * 100) / total, "1"),
             "detractor": s <= Survey.DETRACTOR_MAX[survey.kind],
         }
         for s in range(low, high + 1)

@@ -1,6 +1,6 @@
 """Formatting of computed figures for templates: durations, percentages, derived customer figures."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 
@@ -28,18 +28,24 @@ def duration(seconds: Decimal | int | None) -> str:
     return f"{secs} s"
 
 
+def _half_up(value: Decimal | int | float, places: int) -> Decimal:
+    """Round half up, as metrics.formulas.quantize and the reports do (format() alone rounds half to even,
+    so 62.5 % would show as 62 % on the card and 63 % elsewhere)."""
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 @register.filter
 def percent(value: Decimal | None, places: int = 1) -> str:
     if value is None:
         return "—"
-    return f"{value:.{int(places)}f} %"
+    return f"{_half_up(value, int(places)):.{int(places)}f} %"
 
 
 @register.filter
 def number(value: Decimal | None, places: int = 1) -> str:
     if value is None:
         return "—"
-    return f"{value:,.{int(places)}f}"
+    return f"{_half_up(value, int(places)):,.{int(places)}f}"
 
 
 @register.simple_tag

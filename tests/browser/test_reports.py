@@ -118,3 +118,12 @@ def test_the_comparison_chart_draws_two_segments(page, live_server, make_user, r
         drawn = page.locator(f"canvas#chart-{chart}").evaluate(PAINTED)
         assert drawn["painted"] > 500, f"{chart} chart is blank"
     page.screenshot(path=str(artifacts_dir / "reports-compare.png"), full_page=True)
+
+
+def test_the_segment_list_fits_a_phone(phone_page, live_server, make_user, report_data):
+    make_user("boss", role=Role.MANAGER)
+    browser_login(phone_page, live_server, "boss")
+    phone_page.goto(f"{live_server.url}/reports/segments/")
+    phone_page.get_by_role("link", name="VIP ลูกค้าประจำ").first.wait_for()
+    overflow = phone_page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0

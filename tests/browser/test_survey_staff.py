@@ -38,3 +38,32 @@ def test_an_agent_closes_a_detractor_follow_up_with_a_note(page, live_server, ag
     page.goto(f"{live_server.url}/surveys/")
     assert page.get_by_role("link", name="Quarterly NPS").is_visible()
     page.screenshot(path=str(artifacts_dir / "survey-list.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_the_profile_invitations_table_stays_inside_the_page_width(page, live_server, agent) -> None:
+    surveys = ensure_default_surveys()
+    customer = CustomerFactory(name="Nur Aisyah binti Hassan", owner=agent)
+    for survey in surveys:
+        invitation, _ = invitation_create(survey=survey, customer=customer)
+        response_submit(invitation_id=invitation.pk, score=1, comment="Terlalu lambat " * 10)
+
+    browser_login(page, live_server, "agent")
+    page.goto(f"{live_server.url}/customers/{customer.pk}/")
+    page.get_by_role("heading", name="Recent invitations").wait_for()
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+
+
+@pytest.mark.browser
+def test_the_staff_survey_pages_and_the_profile_fit_a_phone(phone_page, live_server, agent) -> None:
+    nps = next(s for s in ensure_default_surveys() if s.kind == "nps")
+    customer = CustomerFactory(name="Siriporn Wongsawat", owner=agent)
+    invitation, _ = invitation_create(survey=nps, customer=customer)
+    response_submit(invitation_id=invitation.pk, score=2, comment="รอนานเกินไป ไม่มีใครติดต่อกลับมาเลย " * 3)
+
+    browser_login(phone_page, live_server, "agent")
+    for path in ["/surveys/", "/surveys/follow-ups/", f"/surveys/{nps.slug}/", f"/customers/{customer.pk}/"]:
+        phone_page.goto(f"{live_server.url}{path}")
+        overflow = phone_page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, path

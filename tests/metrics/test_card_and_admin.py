@@ -48,6 +48,17 @@ def test_the_card_shows_every_figure_with_its_unit_and_age():
     assert "Latest NPS answer was a detractor" in html
 
 
+def test_the_card_rounds_halves_up_like_the_reports():
+    customer = CustomerFactory()
+    for score in (5, 5, 5, 5, 5, 3, 3, 3):  # 5 of 8 satisfied = 62.5 %, mean 4.25
+        answer(customer, "csat", score, timezone.now() - timedelta(days=1))
+    customers_recompute(customer_ids=[customer.id])
+
+    html = _card(customer)
+
+    assert "63 % satisfied, mean 4.3 / 5" in html
+
+
 def test_an_admin_starts_a_recompute_from_the_run_list(admin_client_, django_capture_on_commit_callbacks):
     CustomerFactory.create_batch(2)
     changelist = reverse("admin:metrics_recomputerun_changelist")

@@ -1,5 +1,6 @@
 """Report pages read the snapshots: figures, benchmarks, periods, drill-down, freshness, permissions, queries."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -302,6 +303,13 @@ def test_a_segment_without_snapshots_explains_how_to_get_figures(manager_client,
     assert 'action="/reports/recompute/"' in html
 
 
+def test_a_range_without_figures_still_says_when_the_segment_was_computed(manager_client, vip):
+    make_snapshot(vip, this_month())
+    html = manager_client.get("/reports/segments/vip/?from=2001-01&to=2001-03").content.decode()
+    assert "Figures computed at" in html
+    assert "have not been computed" not in html
+
+
 def test_figures_older_than_a_day_carry_a_warning(manager_client, vip):
     make_snapshot(vip, this_month(), computed_at=timezone.now() - timedelta(days=2))
     html = manager_client.get("/reports/segments/vip/").content.decode()
@@ -481,6 +489,7 @@ def test_two_segments_are_compared_side_by_side_with_all_customers(manager_clien
     nps_row = table.rows[0]
     assert [c.value for c in nps_row[1:]] == [Decimal("40.0"), Decimal("-100.0"), Decimal("38.5")]
     assert "n = 500" in nps_row[1].text
+    assert nps_row[1].text == "+40.0 ± 7.0 (n = 500)"  # the glossary's 95 % margin of error beside NPS
     html = response.content.decode()
     assert 'id="chart-data-comparison"' in html
     export = f"/reports/compare/?segments=vip&segments=th&from={month:%Y-%m}&to={month:%Y-%m}&format=csv"
@@ -560,3 +569,26 @@ def test_a_failed_run_shows_its_error(manager_client, vip):
     )
     html = manager_client.get("/reports/segments/vip/").content.decode()
     assert "Last recompute: Failed" in html and "&lt;boom&gt;" in html
+
+
+def test_the_retention_note_describes_the_period_s_n_and_e_it_uses():
+    from metrics.reports import METRICS_BY_KEY
+
+    note = METRICS_BY_KEY["retention"].note
+
+    assert "N summed" not in note
+    assert "acquired in it and still active on its last day" in note
+
+
+def test_the_compare_button_opens_the_comparison_form_without_an_error(manager_client, vip, everyone):
+    for slug in ("all-customers", "vip"):
+        html = manager_client.get(f"/reports/segments/{slug}/").content.decode()
+        href = re.search(r'href="([^"]*)"[^>]*>Compare…', html).group(1).replace("&amp;", "&")
+        assert manager_client.get(href).status_code == 200, slug
+
+
+def test_a_tiny_net_loss_is_not_shown_as_minus_zero(vip):
+    counts = {"customers_start": 10_000, "customers_new": 0, "customers_end": 9_999, "customers_lost": 1}
+    row = make_snapshot(vip, this_month(), **counts)
+
+    assert figures(sum_snapshots([row]))["retention"].extra == "net growth +0.0 %"

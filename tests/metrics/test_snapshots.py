@@ -126,3 +126,20 @@ def test_an_empty_segment_gets_zero_snapshots():
     snapshot = _snapshot(nobody, date(2026, 3, 1))
     assert (snapshot.member_count, snapshot.customers_start, snapshot.orders) == (0, 0, 0)
     assert derived(snapshot).retention is None
+
+
+def test_a_month_s_response_rate_counts_the_answers_to_that_month_s_invitations():
+    from tests.surveys.factories import InvitationFactory, ResponseFactory
+
+    customer = CustomerFactory(acquired_at=date(2025, 6, 1))
+    sent_in_january = InvitationFactory(customer=customer, sent_at=datetime(2026, 1, 31, 20, 0, tzinfo=BANGKOK))
+    ResponseFactory(invitation=sent_in_january, submitted_at=datetime(2026, 2, 2, 9, 0, tzinfo=BANGKOK))
+    sent_in_february = InvitationFactory(customer=customer, sent_at=datetime(2026, 2, 3, 9, 0, tzinfo=BANGKOK))
+    ResponseFactory(invitation=sent_in_february, submitted_at=datetime(2026, 2, 4, 9, 0, tzinfo=BANGKOK))
+    everyone = Segment.objects.get(slug="all-customers")
+
+    build_segment(everyone, months=3, today=TODAY)
+
+    jan, feb = _snapshot(everyone, date(2026, 1, 1)), _snapshot(everyone, date(2026, 2, 1))
+    assert (jan.answers, jan.invitations, derived(jan).response_rate) == (1, 1, Decimal(100))
+    assert (feb.answers, feb.invitations, derived(feb).response_rate) == (1, 1, Decimal(100))  # not 2 of 1

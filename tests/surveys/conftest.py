@@ -17,13 +17,14 @@ def compiled_translations() -> None:
 @pytest.fixture(scope="session", autouse=True)
 def role_groups(django_db_setup: None, django_db_blocker: object) -> None:
     """The role groups come from a data migration; a transactional test's flush at the end of an
-    earlier session (--reuse-db) removes them, so make sure they exist.
+    earlier session (--reuse-db) removes them, so make sure they exist. All the reference data, not the
+    bare groups: tests/conftest.py restores it only when the groups are missing, so groups made here
+    alone would leave later sessions without the built-in segment and the groups without permissions.
     """
-    from django.contrib.auth.models import Group
+    from customers.reference_data import ensure_reference_data
 
     with django_db_blocker.unblock():
-        for name in ("Agent", "Manager", "Admin"):
-            Group.objects.get_or_create(name=name)
+        ensure_reference_data()
 
 
 @pytest.fixture(autouse=True)

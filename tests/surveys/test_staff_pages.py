@@ -154,6 +154,17 @@ def test_an_invalid_customer_filter_gets_400_on_the_send_page(nps, agent_client)
     assert agent_client.get("/surveys/send/?segment=missing").status_code == 400
 
 
+def test_the_distribution_rounds_shares_half_up(csat) -> None:
+    from surveys.selectors import survey_score_distribution
+
+    for score in (5, 4, 4, 4, 4, 4, 4, 4):
+        answered(csat, score)
+
+    shares = {row["score"]: str(row["percent"]) for row in survey_score_distribution(csat)}
+
+    assert (shares[5], shares[4], shares[1]) == ("13", "88", "0")  # 12.5 % and 87.5 %
+
+
 def test_survey_headlines_follow_the_glossary_examples(default_surveys) -> None:
     from surveys.selectors import survey_headline
 
@@ -170,3 +181,4 @@ def test_survey_headlines_follow_the_glossary_examples(default_surveys) -> None:
     ces = headline("ces", [7, 6, 5, 2])
     assert (str(ces["value"]), ces["detail"]) == ("5.00", "75.0 % answered 5–7")
     assert headline("nps", [])["value"] is None
+    assert str(headline("nps", [10] * 300 + [7] * 397 + [3] * 303)["value"]) == "0"  # −0.3 is not shown as "-0"
