@@ -169,8 +169,14 @@ class CustomerFigures:
     support_cost: Decimal | None
 
 
+# Orders a year extrapolated from a few weeks is noise (6 orders in a customer's first day would read
+# as 2,000 a year): the card shows purchase frequency once a customer has been with us this long.
+MIN_TENURE_DAYS_FOR_FREQUENCY = 90
+
+
 def customer_figures(m: CustomerMetrics) -> CustomerFigures:
-    """Derived per-customer figures. Purchase frequency is orders a year over the customer's tenure."""
+    """Derived per-customer figures. Purchase frequency is orders a year over the customer's tenure,
+    shown from MIN_TENURE_DAYS_FOR_FREQUENCY days of tenure on."""
     tenure_years = Decimal(m.tenure_days) / DAYS_PER_YEAR
     days_since = None
     if m.last_interaction_at is not None:
@@ -187,7 +193,11 @@ def customer_figures(m: CustomerMetrics) -> CustomerFigures:
         avg_first_response_seconds=f.mean(m.first_response_seconds_sum, m.first_response_count),
         avg_resolution_seconds=f.mean(m.resolution_seconds_sum, m.resolved_count),
         aov=f.average_order_value(m.revenue, m.orders),
-        purchase_frequency=f.purchase_frequency(m.orders, tenure_years) if m.orders else None,
+        purchase_frequency=(
+            f.purchase_frequency(m.orders, tenure_years)
+            if m.orders and m.tenure_days >= MIN_TENURE_DAYS_FOR_FREQUENCY
+            else None
+        ),
         tenure_years=tenure_years,
         avg_session_seconds=f.average_session_duration(m.session_seconds_sum, m.sessions),
         open_rate=f.open_rate(m.emails_opened, m.emails_sent),

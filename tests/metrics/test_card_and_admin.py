@@ -79,3 +79,18 @@ def test_staff_without_the_permission_cannot_start_a_recompute(client, make_user
     client.force_login(user)
     client.post(reverse("admin:metrics_recomputerun_start"))
     assert not RecomputeRun.objects.exists()
+
+
+def test_the_card_does_not_extrapolate_orders_a_year_from_a_new_customers_first_weeks():
+    today = timezone.localdate()
+    new = CustomerFactory(acquired_at=today - timedelta(days=1))
+    settled = CustomerFactory(acquired_at=today - timedelta(days=730))
+    for customer in (new, settled):
+        for _ in range(6):
+            OrderFactory(customer=customer, ordered_at=timezone.now() - timedelta(hours=1))
+    customers_recompute(customer_ids=[new.id, settled.id])
+
+    assert "under 90 days as a customer" in _card(new)
+    assert " orders a year</dd>" not in _card(new)
+    # 6 orders over two years: 3.0 a year.
+    assert "3.0 orders a year" in _card(settled)
