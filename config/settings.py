@@ -204,7 +204,13 @@ SPECTACULAR_SETTINGS = {
 
 # Public survey endpoints, per client address.
 SURVEY_RATE_LIMIT = env_str("SURVEY_RATE_LIMIT", "60/m")
+# Survey fatigue: days between invitations of the same or a higher rank (surveys.rules).
+SURVEY_COOLDOWN_DAYS = env_int("SURVEY_COOLDOWN_DAYS", 7)
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
+# Behind a reverse proxy every request comes from the proxy: name the header with the client's
+# address (e.g. HTTP_X_FORWARDED_FOR) so each customer has their own budget.
+if env_str("RATELIMIT_IP_META_KEY", ""):
+    RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "")
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Support cost per logged interaction, for the profile's support cost figure (0 = not set).

@@ -49,18 +49,10 @@ SUBJECTS = [
     "Bug report",
 ]
 CAMPAIGNS = ["newsletter-jan", "songkran-sale", "hari-raya", "lunar-new-year", "11-11", "year-end"]
-NPS_COMMENTS = [
-    "Great service, thank you!",
-    "บริการดีมาก",
-    "客服很快回覆",
-    "Perkhidmatan yang baik",
-    "Too slow to answer",
-    "ส่งของช้า",
-    "價格太高",
-    "",
-    "",
-    "",
-]
+# Comments by sentiment, so a detractor never says "great service".
+POSITIVE_COMMENTS = ["Great service, thank you!", "บริการดีมาก", "客服很快回覆", "Perkhidmatan yang baik"]
+NEUTRAL_COMMENTS = ["OK overall", "พอใช้ได้", "還可以", "Boleh tahan"]
+NEGATIVE_COMMENTS = ["Too slow to answer", "ส่งของช้า", "價格太高", "Masalah saya belum selesai"]
 
 
 @dataclass(frozen=True)
@@ -140,6 +132,11 @@ def generate(*, customers: int, volumes: Volumes = DEMO, seed: int = 7, today: d
         .values_list("id", flat=True)
     )
     now = timezone.now()
+
+    def moment(start: date, end: date) -> datetime:
+        """A random moment on the days from start to end, never in the future."""
+        return min(_moment(rng, start, end), now)
+
     first_customer_id = next_id(Customer)
     ids = {"interaction": next_id(Interaction), "invitation": next_id(Invitation), "response": next_id(Response)}
 
@@ -186,11 +183,16 @@ def generate(*, customers: int, volumes: Volumes = DEMO, seed: int = 7, today: d
         for cid, acquired, churned, _ in lifespans:
             end = churned or today
             for _ in range(_count(rng, volumes.interactions)):
-                opened = _moment(rng, acquired, end)
+                opened = moment(acquired, end)
                 first_response = opened + timedelta(minutes=rng.randint(5, 2880)) if rng.random() < 0.85 else None
                 resolved = None
                 if first_response and rng.random() < 0.8:
                     resolved = first_response + timedelta(minutes=rng.randint(30, 10_000))
+                # What has not happened yet has not happened: recent interactions stay open.
+                if first_response and first_response > now:
+                    first_response = None
+                if resolved and resolved > now:
+                    resolved = None
                 status = "resolved" if resolved else rng.choice(["open", "waiting"])
                 yield (
                     ids["interaction"],
@@ -219,39 +221,67 @@ def generate(*, customers: int, volumes: Volumes = DEMO, seed: int = 7, today: d
                 referrer = None
                 if rng.random() < 0.03 and cid > first_customer_id:
                     referrer = rng.randint(first_customer_id, cid - 1)
-                yield (cid, None, amount, "USD", _moment(rng, acquired, end), referrer, now)
+                yield (cid, None, amount, "USD", moment(acquired, end), referrer, now)
                 result.orders += 1
 
     def events() -> Iterator[tuple]:
+        # Opens, clicks and unsubscribes only ever follow a send of the same campaign, so open rate and
+        # CTR stay within 0-100 %.
         kinds = [
             "session",
-            "session",
             "page_view",
-            "email_sent",
-            "email_sent",
-            "email_opened",
-            "email_clicked",
+            "email",
             "social_like",
             "social_share",
             "social_comment",
             "event_registered",
             "event_attended",
-            "email_unsubscribed",
         ]
-        weights = [8, 8, 6, 10, 10, 5, 2, 3, 1, 1, 1, 0.5, 0.2]
+        weights = [16, 6, 20, 3, 1, 1, 1, 0.5]
         for cid, acquired, churned, _ in lifespans:
             end = churned or today
             for _ in range(_count(rng, volumes.events)):
                 kind = rng.choices(kinds, weights)[0]
+                at = moment(acquired, end)
+                if kind == "email":
+                    campaign = rng.choice(CAMPAIGNS)
+                    yield (cid, "email_sent", campaign, None, None, None, at)
+                    result.events += 1
+                    if rng.random() < 0.3:
+                        yield (
+                            cid,
+                            "email_opened",
+                            campaign,
+                            None,
+                            None,
+                            None,
+                            min(at + timedelta(hours=rng.randint(1, 48)), now),
+                        )
+                        result.events += 1
+                        if rng.random() < 0.33:
+                            yield (cid, "email_clicked", campaign, None, None, None, min(at + timedelta(hours=49), now))
+                            result.events += 1
+                    if rng.random() < 0.01:
+                        yield (
+                            cid,
+                            "email_unsubscribed",
+                            campaign,
+                            None,
+                            None,
+                            None,
+                            min(at + timedelta(hours=50), now),
+                        )
+                        result.events += 1
+                    continue
                 session = kind == "session"
                 yield (
                     cid,
                     kind,
-                    rng.choice(CAMPAIGNS) if kind.startswith("email") else "",
+                    "",
                     rng.randint(20, 1800) if session else None,
                     rng.randint(1, 12) if session else None,
                     None,
-                    _moment(rng, acquired, end),
+                    at,
                 )
                 result.events += 1
 
@@ -269,7 +299,7 @@ def generate(*, customers: int, volumes: Volumes = DEMO, seed: int = 7, today: d
             language = customer_rows[cid - first_customer_id][9]
             for _ in range(_count(rng, volumes.invitations)):
                 survey = rng.choice(surveys)
-                sent = _moment(rng, acquired, end)
+                sent = moment(acquired, end)
                 answered = sent + timedelta(hours=rng.randint(1, 120)) if rng.random() < volumes.answer_share else None
                 if answered and answered > now:
                     answered = None
@@ -293,7 +323,15 @@ def generate(*, customers: int, volumes: Volumes = DEMO, seed: int = 7, today: d
                 if answered:
                     values, weights = scores[survey.kind]
                     score = rng.choices(values, weights)[0]
-                    comment = rng.choice(NPS_COMMENTS) if rng.random() < 0.3 else ""
+                    comment = ""
+                    if rng.random() < 0.3:
+                        low, high = Survey.SCALES[survey.kind]
+                        if score <= Survey.DETRACTOR_MAX[survey.kind]:
+                            comment = rng.choice(NEGATIVE_COMMENTS)
+                        elif score >= high - (high - low) // 5:
+                            comment = rng.choice(POSITIVE_COMMENTS)
+                        else:
+                            comment = rng.choice(NEUTRAL_COMMENTS)
                     responses.append(
                         (
                             ids["response"],
@@ -416,9 +454,7 @@ def generate(*, customers: int, volumes: Volumes = DEMO, seed: int = 7, today: d
                 converted = None
                 if rng.random() < 0.4 and cid > first_customer_id:
                     converted = rng.randint(first_customer_id, cid - 1)
-                referral_rows.append(
-                    (cid, "", f"friend.of.{cid}@example.com", converted, _moment(rng, acquired, today))
-                )
+                referral_rows.append((cid, "", f"friend.of.{cid}@example.com", converted, moment(acquired, today)))
         # A customer can be the converted side of one referral only.
         seen: set[int] = set()
         referral_rows = [r for r in referral_rows if r[3] is None or not (r[3] in seen or seen.add(r[3]))]

@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+from django.db import models
 from django.urls import reverse
 
 from customers.demo_data import generate
@@ -38,3 +39,25 @@ def test_the_demo_generator_writes_consistent_history():
     # Ids continue after the bulk load (sequences were moved past the explicit ids).
     created = Customer.objects.create(external_id="X-1", name="New")
     assert created.pk > max(Customer.objects.exclude(pk=created.pk).values_list("pk", flat=True))
+
+
+def test_demo_history_is_plausible():
+    from django.utils import timezone
+
+    from customers.models import EngagementEvent
+
+    generate(customers=300, seed=5)
+    now = timezone.now()
+    assert not Interaction.objects.filter(opened_at__gt=now).exists()
+    assert not Interaction.objects.filter(resolved_at__gt=now).exists()
+    assert not EngagementEvent.objects.filter(occurred_at__gt=now).exists()
+    # Opens and clicks follow sends: no customer opened more emails than were sent to them.
+    sent = dict(
+        EngagementEvent.objects.filter(kind="email_sent").values_list("customer").annotate(n=models.Count("id"))
+    )
+    opened = EngagementEvent.objects.filter(kind="email_opened").values("customer").annotate(n=models.Count("id"))
+    assert opened and all(row["n"] <= sent.get(row["customer"], 0) for row in opened)
+    # Detractors do not praise.
+    detractor_comments = Response.objects.filter(kind="nps", score__lte=6).exclude(comment="")
+    assert not detractor_comments.filter(comment="Great service, thank you!").exists()
+    assert not Response.objects.filter(kind="nps", score__gte=9, comment="Too slow to answer").exists()
