@@ -10,6 +10,7 @@ from rest_framework import serializers
 from customers.api.common import ApiModelSerializer
 from metrics import formulas
 from metrics.models import CustomerMetrics, SegmentSnapshot
+from metrics.selectors import customer_figures, derived
 
 
 def rate(help_text: str) -> serializers.DecimalField:
@@ -23,23 +24,37 @@ class CustomerRatesSerializer(serializers.Serializer):
         choices=["promoter", "passive", "detractor"], allow_null=True, read_only=True, help_text="From the latest NPS."
     )
     csat_percent = rate("Share of CSAT answers of 4 or 5.")
+    csat_average = rate("Mean CSAT answer (1-5).")
     ces_average = rate("Mean CES answer (1-7).")
+    ces_easy_percent = rate("Share of CES answers of 5 to 7.")
     response_rate_percent = rate("Answers per invitation.")
     average_first_response_seconds = rate("Mean time to the first staff reply.")
     average_resolution_seconds = rate("Mean time to resolution.")
     average_order_value = rate("Revenue per order.")
+    purchase_frequency = rate("Orders a year over the customer's tenure (from 90 days of tenure).")
+    average_session_seconds = rate("Mean session duration.")
     email_open_rate_percent = rate("Opens per email sent.")
     email_click_rate_percent = rate("Clicks per email sent.")
+    referral_conversion_rate_percent = rate("Converted referrals per referral made.")
 
 
 class SegmentRatesSerializer(serializers.Serializer):
     nps = rate("% promoters − % detractors, −100 to 100.")
+    nps_margin_of_error = rate("95 % margin of error of the NPS, in points.")
+    nps_answers = serializers.IntegerField(read_only=True, help_text="Answers behind the NPS.")
     csat_percent = rate("Share of CSAT answers of 4 or 5.")
+    csat_average = rate("Mean CSAT answer (1-5).")
     ces_average = rate("Mean CES answer (1-7).")
+    ces_easy_percent = rate("Share of CES answers of 5 to 7.")
     response_rate_percent = rate("Answers per invitation.")
     retention_rate_percent = rate("(customers at end − new) / customers at start.")
     churn_rate_percent = rate("Customers lost / customers at start.")
+    net_growth_rate_percent = rate("(customers at end − customers at start) / customers at start. Not retention.")
     average_order_value = rate("Revenue per order.")
+    purchase_frequency = rate("Orders a year per ordering customer.")
+    clv = rate("Average order value × purchase frequency × members' average lifespan in years.")
+    email_click_rate_percent = rate("Clicks per email sent (CTR).")
+    engagement_rate_percent = rate("(likes + shares + comments) / customers at the end of the period.")
     average_first_response_seconds = rate("Mean time to the first staff reply.")
     average_resolution_seconds = rate("Mean time to resolution.")
     average_session_seconds = rate("Mean session duration.")
@@ -67,16 +82,23 @@ class CustomerMetricsSerializer(ApiModelSerializer):
 
     @extend_schema_field(CustomerRatesSerializer)
     def get_rates(self, m: CustomerMetrics) -> dict[str, Any]:
+        # The same derived figures as the profile's metrics card.
+        f = customer_figures(m)
         values = {
-            "nps_category": formulas.nps_category(m.latest_nps_score) if m.latest_nps_score is not None else None,
-            "csat_percent": formulas.csat_from_counts(m.csat_satisfied, m.csat_count),
-            "ces_average": formulas.mean(m.ces_sum, m.ces_count),
-            "response_rate_percent": formulas.response_rate(m.answers, m.invitations),
-            "average_first_response_seconds": formulas.mean(m.first_response_seconds_sum, m.first_response_count),
-            "average_resolution_seconds": formulas.mean(m.resolution_seconds_sum, m.resolved_count),
-            "average_order_value": formulas.average_order_value(m.revenue, m.orders),
-            "email_open_rate_percent": formulas.open_rate(m.emails_opened, m.emails_sent),
-            "email_click_rate_percent": formulas.ctr(m.emails_clicked, m.emails_sent),
+            "nps_category": f.nps_category,
+            "csat_percent": f.csat,
+            "csat_average": f.csat_mean,
+            "ces_average": f.ces_mean,
+            "ces_easy_percent": f.ces_easy,
+            "response_rate_percent": f.response_rate,
+            "average_first_response_seconds": f.avg_first_response_seconds,
+            "average_resolution_seconds": f.avg_resolution_seconds,
+            "average_order_value": f.aov,
+            "purchase_frequency": f.purchase_frequency,
+            "average_session_seconds": f.avg_session_seconds,
+            "email_open_rate_percent": f.open_rate,
+            "email_click_rate_percent": f.ctr,
+            "referral_conversion_rate_percent": f.referral_conversion,
         }
         return CustomerRatesSerializer(_rounded(values)).data
 
@@ -91,21 +113,32 @@ class SegmentSnapshotSerializer(ApiModelSerializer):
 
     @extend_schema_field(SegmentRatesSerializer)
     def get_rates(self, s: SegmentSnapshot) -> dict[str, Any]:
+        # The same derived figures as the report pages' months.
+        d = derived(s)
         values = {
-            "nps": formulas.nps(s.promoters, s.passives, s.detractors),
-            "csat_percent": formulas.csat_from_counts(s.csat_satisfied, s.csat_count),
-            "ces_average": formulas.mean(s.ces_sum, s.ces_count),
-            "response_rate_percent": formulas.response_rate(s.answers, s.invitations),
-            "retention_rate_percent": formulas.retention_rate(s.customers_start, s.customers_end, s.customers_new),
-            "churn_rate_percent": formulas.churn_rate(s.customers_start, s.customers_lost),
-            "average_order_value": formulas.average_order_value(s.revenue, s.orders),
-            "average_first_response_seconds": formulas.mean(s.first_response_seconds_sum, s.first_response_count),
-            "average_resolution_seconds": formulas.mean(s.resolution_seconds_sum, s.resolved_count),
-            "average_session_seconds": formulas.average_session_duration(s.session_seconds_sum, s.sessions),
-            "bounce_rate_percent": formulas.bounce_rate(s.single_page_sessions, s.sessions),
-            "email_open_rate_percent": formulas.open_rate(s.emails_opened, s.emails_sent),
-            "email_unsubscribe_rate_percent": formulas.unsubscribe_rate(s.emails_unsubscribed, s.emails_sent),
-            "referral_conversion_rate_percent": formulas.referral_conversion_rate(s.referrals_converted, s.referrals),
-            "advocacy_revenue_share_percent": formulas.advocacy_revenue_share(s.referred_revenue, s.revenue),
+            "nps": d.nps,
+            "nps_margin_of_error": d.nps_margin,
+            "nps_answers": d.nps_answers,
+            "csat_percent": d.csat,
+            "csat_average": d.csat_mean,
+            "ces_average": d.ces_mean,
+            "ces_easy_percent": d.ces_easy,
+            "response_rate_percent": d.response_rate,
+            "retention_rate_percent": d.retention,
+            "churn_rate_percent": d.churn,
+            "net_growth_rate_percent": d.net_growth,
+            "average_order_value": d.aov,
+            "purchase_frequency": d.purchase_frequency,
+            "clv": d.clv,
+            "average_first_response_seconds": d.avg_first_response_seconds,
+            "average_resolution_seconds": d.avg_resolution_seconds,
+            "average_session_seconds": d.avg_session_seconds,
+            "bounce_rate_percent": d.bounce_rate,
+            "email_open_rate_percent": d.open_rate,
+            "email_click_rate_percent": d.ctr,
+            "email_unsubscribe_rate_percent": d.unsubscribe_rate,
+            "engagement_rate_percent": d.engagement_rate,
+            "referral_conversion_rate_percent": d.referral_conversion,
+            "advocacy_revenue_share_percent": d.advocacy_revenue_share,
         }
         return SegmentRatesSerializer(_rounded(values)).data
