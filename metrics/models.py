@@ -270,6 +270,9 @@ class RecomputeSegment(models.Model):
     # Set by the stocks part when it freezes the membership: True if the segment is everyone (no member
     # copy; the other parts read the tables whole), False if the members were copied for the other parts.
     all_customers = models.BooleanField(null=True, blank=True)
+    # Names of the parts (metrics.snapshots.PARTS) done, each added once under the job's row lock; the part
+    # that completes the list finishes the job.
+    parts_done = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["run", "segment"]
@@ -277,21 +280,3 @@ class RecomputeSegment(models.Model):
 
     def __str__(self) -> str:
         return f"segment {self.segment_id} of run {self.run_id}"
-
-
-class RecomputeSegmentPart(models.Model):
-    """One part (metrics.snapshots.PARTS) of a segment job, each writing its own snapshot columns.
-
-    done_at is claimed with a conditional UPDATE; the part that completes the job's parts finishes the job.
-    """
-
-    job = models.ForeignKey(RecomputeSegment, on_delete=models.CASCADE, related_name="parts")
-    part = models.CharField(max_length=16)
-    done_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["job", "id"]
-        constraints = [models.UniqueConstraint(fields=["job", "part"], name="recompute_segment_part_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.part} of segment job {self.job_id}"

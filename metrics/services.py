@@ -13,12 +13,12 @@ conditional UPDATE (done_at IS NULL) and only if that claimed a row bumps run.ch
 redelivered chunk (acks_late, worker killed) therefore recomputes (overwrites) but never counts twice.
 The chunk that sees chunks_done = total_chunks claims the snapshot phase (UPDATE status running →
 snapshotting, rowcount 1) and enqueues `build_snapshots`, which creates one RecomputeSegment job per
-segment, each with one RecomputeSegmentPart per snapshot part (metrics.snapshots.PARTS), and enqueues
-every job's "stocks" part. The stocks part freezes the membership and writes the period rows' stocks, then
+segment, whose snapshots are built in parts (metrics.snapshots.PARTS), and enqueues every job's "stocks"
+part. The stocks part freezes the membership and writes the period rows' stocks, then
 fans out the job's other parts (surveys, interactions, orders, ordering customers, events), which run in
-parallel on all workers, each writing only its own columns. Parts are claimed and counted the same way as
-chunks; the part that completes its job counts the job, and the job that completes segments_done =
-segments_total marks the run done. No result backend is involved.
+parallel on all workers, each writing only its own columns. Each part is counted once (added to the job's
+parts_done under the job's row lock); the part that completes its job counts the job (claimed like a chunk),
+and the job that completes segments_done = segments_total marks the run done. No result backend is involved.
 """
 
 import logging
@@ -267,7 +267,6 @@ def snapshots_start(*, run_id: int, today: date | None = None) -> int:
             RecomputeRun.objects.filter(pk=run.pk).update(status=RecomputeRun.Status.DONE, finished_at=timezone.now())
             return 0
         job_ids = list(RecomputeSegment.objects.filter(run=run, done_at__isnull=True).values_list("id", flat=True))
-        _ensure_parts(job_ids)
         day = today.isoformat()
 
         def enqueue() -> None:
@@ -281,30 +280,19 @@ def snapshots_start(*, run_id: int, today: date | None = None) -> int:
     return len(job_ids)
 
 
-def _ensure_parts(job_ids: list[int]) -> None:
-    from metrics.models import RecomputeSegmentPart
-    from metrics.snapshots import PARTS
-
-    RecomputeSegmentPart.objects.bulk_create(
-        [RecomputeSegmentPart(job_id=job_id, part=part) for job_id in job_ids for part in PARTS],
-        ignore_conflicts=True,
-    )
-
-
 def segment_part_process(*, job_id: int, part: str, today: date | None = None, enqueue: bool = True) -> bool:
     """Build one part of a segment job and count it done once; the part that completes the job's parts
     finishes the job, and the job that completes the run's segments marks the run done. The stocks part
     freezes the membership first and, with `enqueue`, fans out the job's other parts after commit (again
-    on redelivery, for the parts not yet done). Safe to run again: a part overwrites only its own columns.
+    on redelivery, for the parts not yet done). Safe to run again: a part writes only its own columns.
     Returns True if this call finished the run."""
-    from metrics.models import RecomputeSegment, RecomputeSegmentPart
-    from metrics.snapshots import STOCKS, compute_part, freeze_members, job_members, window
+    from metrics.models import RecomputeSegment
+    from metrics.snapshots import PARTS, STOCKS, compute_part, freeze_members, job_members, window
 
     job = RecomputeSegment.objects.filter(pk=job_id).select_related("segment").first()
-    if job is None or job.done_at is not None:
+    if job is None or job.done_at is not None or part not in PARTS:
         return False
-    state = RecomputeSegmentPart.objects.filter(job=job, part=part).values_list("done_at", flat=True).first()
-    if state is not None:
+    if part in job.parts_done:
         # Already done (a redelivery): the stocks part still makes sure the other parts were enqueued.
         if part == STOCKS and enqueue:
             _enqueue_parts(job.pk, today)
@@ -322,19 +310,22 @@ def segment_part_process(*, job_id: int, part: str, today: date | None = None, e
             members = job_members(job.pk, everyone=job.all_customers is not False)
         write = compute_part(segment, part, members=members, win=win, now=now)
     with transaction.atomic():
-        # Parts of one job write the same rows: the job's row lock makes their short writes take turns.
-        list(RecomputeSegment.objects.select_for_update().filter(pk=job.pk).order_by().values_list("pk"))
+        # Parts of one job write the same rows and count on the same job row: its lock makes them take turns.
+        locked = (
+            RecomputeSegment.objects.select_for_update()
+            .filter(pk=job.pk)
+            .order_by()
+            .values_list("parts_done", "done_at")
+            .first()
+        )
+        if locked is None or locked[1] is not None or part in locked[0]:
+            return False
         if write is not None:
             write()
-        parts = RecomputeSegmentPart.objects.filter(job=job)
-        if segment is None:
-            # The segment was deleted: nothing left to build, every part counts as done.
-            claimed = parts.filter(done_at__isnull=True).update(done_at=timezone.now())
-        else:
-            claimed = parts.filter(part=part, done_at__isnull=True).update(done_at=timezone.now())
-        if not claimed:
-            return False
-        if parts.filter(done_at__isnull=True).exists():
+        # A deleted segment has nothing left to build: every part counts as done.
+        done = list(PARTS) if segment is None else [*locked[0], part]
+        RecomputeSegment.objects.filter(pk=job.pk).update(parts_done=done)
+        if not set(PARTS) <= set(done):
             if part == STOCKS and enqueue:
                 transaction.on_commit(lambda: _enqueue_parts(job.pk, today))
             return False
@@ -344,16 +335,13 @@ def segment_part_process(*, job_id: int, part: str, today: date | None = None, e
 def _enqueue_parts(job_id: int, today: date | None) -> None:
     from celery import group
 
-    from metrics.models import RecomputeSegmentPart
-    from metrics.snapshots import STOCKS
+    from metrics.models import RecomputeSegment
+    from metrics.snapshots import PARTS, STOCKS
     from metrics.tasks import build_segment_part
 
     day = today.isoformat() if today else None
-    pending = list(
-        RecomputeSegmentPart.objects.filter(job_id=job_id, done_at__isnull=True)
-        .exclude(part=STOCKS)
-        .values_list("part", flat=True)
-    )
+    done = RecomputeSegment.objects.filter(pk=job_id).values_list("parts_done", flat=True).first() or []
+    pending = [part for part in PARTS if part != STOCKS and part not in done]
     if pending:
         group(build_segment_part.s(job_id, part, day) for part in pending).apply_async()
 
@@ -378,7 +366,6 @@ def segment_job_process(*, job_id: int, today: date | None = None) -> bool:
     True if this call finished the run."""
     from metrics.snapshots import PARTS
 
-    _ensure_parts([job_id])
     today = today or timezone.localdate()
     finished = False
     for part in PARTS:
