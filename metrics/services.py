@@ -298,6 +298,9 @@ def segment_part_process(*, job_id: int, part: str, today: date | None = None, e
             _enqueue_parts(job.pk, today)
         return False
     segment = job.segment
+    if segment is not None and part != STOCKS and STOCKS not in job.parts_done:
+        # Too early: the membership is not frozen yet. The stocks part enqueues this part when it is done.
+        return False
     write = None
     if segment is not None:
         win = window(today=today)

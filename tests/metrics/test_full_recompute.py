@@ -252,6 +252,9 @@ def test_a_redelivered_part_writes_again_but_counts_once_and_the_last_part_finis
         assert snapshots_start(run_id=run.id) == 1
     (job,) = RecomputeSegment.objects.filter(run=run)
     assert job.parts_done == []
+    assert segment_part_process(job_id=job.id, part="orders") is False  # before the membership is frozen: waits
+    job.refresh_from_db()
+    assert job.parts_done == []
     with mock.patch("metrics.services._enqueue_parts") as enqueue_rest:
         assert segment_part_process(job_id=job.id, part="stocks", enqueue=False) is False
         assert not enqueue_rest.called
