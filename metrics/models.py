@@ -267,6 +267,12 @@ class RecomputeSegment(models.Model):
     # A segment deleted during the run leaves its job, which then counts as done without building.
     segment = models.ForeignKey(Segment, null=True, on_delete=models.SET_NULL, related_name="+")
     done_at = models.DateTimeField(null=True, blank=True)
+    # Set by the stocks part when it freezes the membership: True if the segment is everyone (no member
+    # copy; the other parts read the tables whole), False if the members were copied for the other parts.
+    all_customers = models.BooleanField(null=True, blank=True)
+    # Names of the parts (metrics.snapshots.PARTS) done, each added once under the job's row lock; the part
+    # that completes the list finishes the job.
+    parts_done = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["run", "segment"]

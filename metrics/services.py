@@ -12,15 +12,19 @@ tasks after commit. Each chunk computes its range and, in the same transaction, 
 conditional UPDATE (done_at IS NULL) and only if that claimed a row bumps run.chunks_done with F(); a
 redelivered chunk (acks_late, worker killed) therefore recomputes (overwrites) but never counts twice.
 The chunk that sees chunks_done = total_chunks claims the snapshot phase (UPDATE status running →
-snapshotting, rowcount 1) and enqueues `build_snapshots`, which fans out one `build_segment_snapshots`
-task per segment (RecomputeSegment rows, claimed and counted the same way); the job that completes
-segments_done = segments_total marks the run done. No result backend is involved.
+snapshotting, rowcount 1) and enqueues `build_snapshots`, which creates one RecomputeSegment job per
+segment, whose snapshots are built in parts (metrics.snapshots.PARTS), and enqueues every job's "stocks"
+part. The stocks part freezes the membership and writes the period rows' stocks, then
+fans out the job's other parts (surveys, interactions, orders, ordering customers, events), which run in
+parallel on all workers, each writing only its own columns. Each part is counted once (added to the job's
+parts_done under the job's row lock); the part that completes its job counts the job (claimed like a chunk),
+and the job that completes segments_done = segments_total marks the run done. No result backend is involved.
 """
 
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -234,12 +238,15 @@ def snapshots_build(*, run_id: int, progress: Callable[[int, int], None] | None 
     return True
 
 
-def snapshots_start(*, run_id: int) -> int:
-    """Celery snapshot phase: one job per segment, a group of `build_segment_snapshots` tasks after commit.
-    Safe to run twice (jobs are unique per run and segment; a job already done is not counted again).
-    Returns the number of jobs enqueued."""
+def snapshots_start(*, run_id: int, today: date | None = None) -> int:
+    """Celery snapshot phase: one job per segment, each split into parts (metrics.snapshots.PARTS). After
+    commit, a group of `build_segment_part` tasks for the jobs' stocks parts; each stocks part then fans
+    out its job's other parts. Safe to run twice (jobs and parts are unique; a part already done is not
+    counted again). Returns the number of jobs enqueued."""
     from metrics.models import RecomputeSegment
+    from metrics.snapshots import STOCKS, release_members
 
+    today = today or timezone.localdate()
     with transaction.atomic():
         run = RecomputeRun.objects.select_for_update().filter(pk=run_id).first()
         if run is None or run.status != RecomputeRun.Status.SNAPSHOTTING:
@@ -250,41 +257,123 @@ def snapshots_start(*, run_id: int) -> int:
         )
         total = RecomputeSegment.objects.filter(run=run).count()
         RecomputeRun.objects.filter(pk=run.pk).update(segments_total=total)
+        # Members frozen by runs that ended without finishing their jobs are no longer needed.
+        release_members(
+            keep_job_ids=RecomputeSegment.objects.filter(
+                done_at__isnull=True, run__finished_at__isnull=True
+            ).values_list("id", flat=True)
+        )
         if not total:
             RecomputeRun.objects.filter(pk=run.pk).update(status=RecomputeRun.Status.DONE, finished_at=timezone.now())
             return 0
         job_ids = list(RecomputeSegment.objects.filter(run=run, done_at__isnull=True).values_list("id", flat=True))
+        day = today.isoformat()
 
         def enqueue() -> None:
             from celery import group
 
-            from metrics.tasks import build_segment_snapshots
+            from metrics.tasks import build_segment_part
 
-            group(build_segment_snapshots.s(job_id) for job_id in job_ids).apply_async()
+            group(build_segment_part.s(job_id, STOCKS, day) for job_id in job_ids).apply_async()
 
         transaction.on_commit(enqueue)
     return len(job_ids)
 
 
-def segment_job_process(*, job_id: int) -> bool:
-    """Build one segment's snapshots and count the job done once; the job that completes the count marks
-    the run done. Returns True if this call finished the run."""
+def segment_part_process(*, job_id: int, part: str, today: date | None = None, enqueue: bool = True) -> bool:
+    """Build one part of a segment job and count it done once; the part that completes the job's parts
+    finishes the job, and the job that completes the run's segments marks the run done. The stocks part
+    freezes the membership first and, with `enqueue`, fans out the job's other parts after commit (again
+    on redelivery, for the parts not yet done). Safe to run again: a part writes only its own columns.
+    Returns True if this call finished the run."""
     from metrics.models import RecomputeSegment
-    from metrics.snapshots import build_segment
+    from metrics.snapshots import PARTS, STOCKS, compute_part, freeze_members, job_members, window
 
     job = RecomputeSegment.objects.filter(pk=job_id).select_related("segment").first()
-    if job is None or job.done_at is not None:
+    if job is None or job.done_at is not None or part not in PARTS:
         return False
+    if part in job.parts_done:
+        # Already done (a redelivery): the stocks part still makes sure the other parts were enqueued.
+        if part == STOCKS and enqueue:
+            _enqueue_parts(job.pk, today)
+        return False
+    segment = job.segment
+    if segment is not None and part != STOCKS and STOCKS not in job.parts_done:
+        # Too early: the membership is not frozen yet. The stocks part enqueues this part when it is done.
+        return False
+    write = None
+    if segment is not None:
+        win = window(today=today)
+        now = timezone.now()
+        if part == STOCKS:
+            with transaction.atomic():
+                members = freeze_members(segment, job_id=job.pk)
+                RecomputeSegment.objects.filter(pk=job.pk).update(all_customers=members.everyone)
+        else:
+            members = job_members(job.pk, everyone=job.all_customers is not False)
+        write = compute_part(segment, part, members=members, win=win, now=now)
     with transaction.atomic():
-        if job.segment is not None:
-            build_segment(job.segment)
-        if not RecomputeSegment.objects.filter(pk=job.pk, done_at__isnull=True).update(done_at=timezone.now()):
+        # Parts of one job write the same rows and count on the same job row: its lock makes them take turns.
+        locked = (
+            RecomputeSegment.objects.select_for_update()
+            .filter(pk=job.pk)
+            .order_by()
+            .values_list("parts_done", "done_at")
+            .first()
+        )
+        if locked is None or locked[1] is not None or part in locked[0]:
             return False
-        RecomputeRun.objects.filter(pk=job.run_id).update(segments_done=F("segments_done") + 1)
-        finished = RecomputeRun.objects.filter(
-            pk=job.run_id, status=RecomputeRun.Status.SNAPSHOTTING, segments_done__gte=F("segments_total")
-        ).update(status=RecomputeRun.Status.DONE, finished_at=timezone.now())
+        if write is not None:
+            write()
+        # A deleted segment has nothing left to build: every part counts as done.
+        done = list(PARTS) if segment is None else [*locked[0], part]
+        RecomputeSegment.objects.filter(pk=job.pk).update(parts_done=done)
+        if not set(PARTS) <= set(done):
+            if part == STOCKS and enqueue:
+                transaction.on_commit(lambda: _enqueue_parts(job.pk, today))
+            return False
+        return _job_finish(job)
+
+
+def _enqueue_parts(job_id: int, today: date | None) -> None:
+    from celery import group
+
+    from metrics.models import RecomputeSegment
+    from metrics.snapshots import PARTS, STOCKS
+    from metrics.tasks import build_segment_part
+
+    day = today.isoformat() if today else None
+    done = RecomputeSegment.objects.filter(pk=job_id).values_list("parts_done", flat=True).first() or []
+    pending = [part for part in PARTS if part != STOCKS and part not in done]
+    if pending:
+        group(build_segment_part.s(job_id, part, day) for part in pending).apply_async()
+
+
+def _job_finish(job) -> bool:
+    """Count a job whose parts are all done (once) and finish the run if it was the last. In a transaction."""
+    from metrics.models import RecomputeSegment
+    from metrics.snapshots import release_members
+
+    release_members(job_ids=[job.pk])
+    if not RecomputeSegment.objects.filter(pk=job.pk, done_at__isnull=True).update(done_at=timezone.now()):
+        return False
+    RecomputeRun.objects.filter(pk=job.run_id).update(segments_done=F("segments_done") + 1)
+    finished = RecomputeRun.objects.filter(
+        pk=job.run_id, status=RecomputeRun.Status.SNAPSHOTTING, segments_done__gte=F("segments_total")
+    ).update(status=RecomputeRun.Status.DONE, finished_at=timezone.now())
     return bool(finished)
+
+
+def segment_job_process(*, job_id: int, today: date | None = None) -> bool:
+    """Build all parts of one segment job in-process, one after the other (each counted once). Returns
+    True if this call finished the run."""
+    from metrics.snapshots import PARTS
+
+    today = today or timezone.localdate()
+    finished = False
+    for part in PARTS:
+        finished = segment_part_process(job_id=job_id, part=part, today=today, enqueue=False) or finished
+    return finished
 
 
 def run_fail(*, run_id: int, error: str) -> None:

@@ -1,16 +1,22 @@
 """Segment snapshots (months, quarters, years) and cohort retention, set-based.
 
-For each segment the member ids are materialised once into a temporary table (membership frozen at
-compute time), then a handful of grouped statements read everything the snapshots need:
+A segment's snapshots are built in independent parts (PARTS), each owning distinct columns of the
+SegmentSnapshot rows, so that the full recompute can run them as parallel tasks:
 
-- customers grouped by (acquisition month, churn month) with counts and day sums: at most a few
-  hundred rows, from which S, N, E, lost, the average lifespan of every period and the cohort table
-  follow exactly (S = acquired before the period and not churned before it, N = acquired in it and
-  still active at its end, E = active at its end, lost = of S, churned in it; so E − N = S − lost and
-  retention + churn = 100);
-- responses, invitations, interactions, orders, engagement events and referrals grouped by the month
-  (in settings.TIME_ZONE) of their timestamp; quarters and years add the months up, except the
-  count of distinct ordering customers, which is grouped by quarter and year directly.
+- "stocks": customers grouped by (acquisition month, churn month) with counts and day sums: at most a
+  few hundred rows, from which S, N, E, lost, member_count, the average lifespan of every period and the
+  cohort and lifespan cells follow exactly (S = acquired before the period and not churned before it,
+  N = acquired in it and still active at its end, E = active at its end, lost = of S, churned in it; so
+  E − N = S − lost and retention + churn = 100). It creates the period rows (or overwrites its columns);
+- "surveys", "interactions", "orders", "ordering", "events": responses and invitations, interactions,
+  orders, distinct ordering customers, engagement events and referrals grouped by the month (in
+  settings.TIME_ZONE) of their timestamp; quarters and years add the months up, except the count of
+  distinct ordering customers, which is grouped by quarter and year directly.
+
+Membership is frozen at compute time: the stocks part copies the member ids into a table keyed by the
+job (metrics_snapshot_member, unlogged on PostgreSQL; a temporary table when building in-process) and
+the other parts read that copy. A segment of everyone (no filter) needs no copy: its parts read the
+tables whole, without joining a million ids.
 
 Months run in settings.TIME_ZONE: an order at 23:30 on 31 January in Bangkok belongs to January even
 though it is 16:30 UTC. The last METRICS_SNAPSHOT_MONTHS months (24 by default) are rebuilt each run.
@@ -20,13 +26,14 @@ though it is 16:30 UTC. The last METRICS_SNAPSHOT_MONTHS months (24 by default) 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncMonth, TruncQuarter, TruncYear
 from django.utils import timezone
@@ -38,8 +45,24 @@ from metrics.selectors import month_starts, next_month
 
 MONTHS: int = getattr(settings, "METRICS_SNAPSHOT_MONTHS", 24)
 EPOCH = date(1970, 1, 1)
-MEMBERS_TABLE = "metrics_snapshot_members"
+# Frozen members of a segment job (created by migration metrics 0005; unlogged on PostgreSQL).
+MEMBERS_TABLE = "metrics_snapshot_member"
+# Frozen members of an in-process build (build_segment).
+TEMP_MEMBERS_TABLE = "metrics_snapshot_members"
 ZERO = timedelta(0)
+
+STOCKS = "stocks"
+PARTS = (STOCKS, "surveys", "interactions", "orders", "ordering", "events")
+STOCK_FIELDS = [
+    "period_end",
+    "member_count",
+    "customers_start",
+    "customers_new",
+    "customers_end",
+    "customers_lost",
+    "avg_lifespan_days",
+    "computed_at",
+]
 
 
 def build_all_segments(
@@ -65,6 +88,105 @@ class _Group:
     churned_days: int
 
 
+@dataclass
+class Window:
+    """The months rebuilt by a run and the periods (month, quarter, year) starting in them."""
+
+    today: date
+    zone: ZoneInfo
+    starts: list[date]
+    periods: list[tuple[str, date, date]] = dataclass_field(default_factory=list)
+
+    @property
+    def end(self) -> date:
+        return next_month(self.starts[-1])
+
+    @property
+    def ws(self) -> datetime:
+        return datetime(self.starts[0].year, self.starts[0].month, 1, tzinfo=self.zone)
+
+    @property
+    def we(self) -> datetime:
+        return datetime(self.end.year, self.end.month, 1, tzinfo=self.zone)
+
+
+def window(*, months: int = MONTHS, today: date | None = None) -> Window:
+    zone = ZoneInfo(settings.TIME_ZONE)
+    today = today or timezone.localdate(timezone=zone)
+    starts = month_starts(months, today)
+    periods: list[tuple[str, date, date]] = [(SegmentSnapshot.Period.MONTH, m, next_month(m)) for m in starts]
+    for m in starts:
+        if m.month in (1, 4, 7, 10):
+            periods.append((SegmentSnapshot.Period.QUARTER, m, _add_months(m, 3)))
+        if m.month == 1:
+            periods.append((SegmentSnapshot.Period.YEAR, m, _add_months(m, 12)))
+    return Window(today=today, zone=zone, starts=starts, periods=periods)
+
+
+@dataclass(frozen=True)
+class Members:
+    """How a part restricts its queries to the frozen members: not at all for a segment of everyone."""
+
+    sql: str | None = None
+    params: tuple = ()
+
+    @property
+    def everyone(self) -> bool:
+        return self.sql is None
+
+    def only(self, qs: QuerySet, column: str = "customer_id") -> QuerySet:
+        if self.sql is None:
+            return qs
+        return qs.filter(**{f"{column}__in": RawSQL(self.sql, self.params)})
+
+
+def is_everyone(segment: Segment) -> bool:
+    """True if the segment's members are all customers (a dynamic segment whose filter restricts nothing)."""
+    query = segment_customer_ids(segment).query
+    return segment.kind == Segment.Kind.DYNAMIC and not query.where.children and not query.is_sliced
+
+
+def freeze_members(segment: Segment, *, job_id: int) -> Members:
+    """Copy the segment's current member ids into the members table under `job_id` (replacing an
+    earlier copy) and return how to read them; a segment of everyone is not copied."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {MEMBERS_TABLE} WHERE job_id = %s", [job_id])
+        if is_everyone(segment):
+            return Members()
+        ids_sql, ids_params = segment_customer_ids(segment).query.sql_with_params()
+        cursor.execute(
+            f"INSERT INTO {MEMBERS_TABLE} (job_id, customer_id) SELECT %s, m.id FROM ({ids_sql}) m",
+            [job_id, *ids_params],
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {MEMBERS_TABLE}")
+    return job_members(job_id, everyone=False)
+
+
+def job_members(job_id: int, *, everyone: bool) -> Members:
+    if everyone:
+        return Members()
+    return Members(f"SELECT customer_id FROM {MEMBERS_TABLE} WHERE job_id = %s", (job_id,))
+
+
+def release_members(*, job_ids: Iterable[int] | None = None, keep_job_ids: Iterable[int] | None = None) -> None:
+    """Delete the frozen members of these jobs, or of every job but `keep_job_ids`."""
+    with connection.cursor() as cursor:
+        if job_ids is not None:
+            ids = list(job_ids)
+            if ids:
+                cursor.execute(
+                    f"DELETE FROM {MEMBERS_TABLE} WHERE job_id IN ({', '.join(['%s'] * len(ids))})",
+                    ids,
+                )
+            return
+        keep = list(keep_job_ids or [])
+        if keep:
+            cursor.execute(f"DELETE FROM {MEMBERS_TABLE} WHERE job_id NOT IN ({', '.join(['%s'] * len(keep))})", keep)
+        else:
+            cursor.execute(f"DELETE FROM {MEMBERS_TABLE}")
+
+
 def _month(value: date | datetime | None, zone: ZoneInfo) -> date | None:
     if value is None:
         return None
@@ -83,83 +205,111 @@ def _seconds(value: timedelta | None) -> int:
 
 
 def build_segment(segment: Segment, *, months: int = MONTHS, today: date | None = None) -> None:
-    zone = ZoneInfo(settings.TIME_ZONE)
-    today = today or timezone.localdate(timezone=zone)
-    starts = month_starts(months, today)
-    window_start, window_end = starts[0], next_month(starts[-1])
-    ws = datetime(window_start.year, window_start.month, 1, tzinfo=zone)
-    we = datetime(window_end.year, window_end.month, 1, tzinfo=zone)
+    """Build all of one segment's parts in-process, in one transaction, membership frozen once."""
+    win = window(months=months, today=today)
     now = timezone.now()
-    ids_sql, ids_params = segment_customer_ids(segment).query.sql_with_params()
-
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {MEMBERS_TABLE}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {MEMBERS_TABLE} AS {ids_sql}", ids_params)
-        if connection.vendor == "postgresql":
-            # Temporary tables are never auto-analysed; the planner needs the row count for its joins.
-            cursor.execute(f"ANALYZE {MEMBERS_TABLE}")
-        cursor.execute(f"SELECT COUNT(*) FROM {MEMBERS_TABLE}")
-        member_count = cursor.fetchone()[0]
-        members = RawSQL(f"SELECT id FROM {MEMBERS_TABLE}", [])
+        if is_everyone(segment):
+            members = Members()
+        else:
+            ids_sql, ids_params = segment_customer_ids(segment).query.sql_with_params()
+            cursor.execute(f"DROP TABLE IF EXISTS {TEMP_MEMBERS_TABLE}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {TEMP_MEMBERS_TABLE} AS {ids_sql}", ids_params)
+            if connection.vendor == "postgresql":
+                # Temporary tables are never auto-analysed; the planner needs the row count for its joins.
+                cursor.execute(f"ANALYZE {TEMP_MEMBERS_TABLE}")
+            members = Members(f"SELECT id FROM {TEMP_MEMBERS_TABLE}")
+        for part in PARTS:
+            compute_part(segment, part, members=members, win=win, now=now)()
+        if not members.everyone:
+            cursor.execute(f"DROP TABLE {TEMP_MEMBERS_TABLE}")
 
-        groups = _customer_groups(members, zone)
-        flows = _flows(members, zone, ws, we)
-        ordering = _ordering_customers(members, zone, ws, we)
-        cursor.execute(f"DROP TABLE {MEMBERS_TABLE}")
 
-        periods: list[tuple[str, date, date]] = [(SegmentSnapshot.Period.MONTH, m, next_month(m)) for m in starts]
-        for m in starts:
-            if m.month in (1, 4, 7, 10):
-                periods.append((SegmentSnapshot.Period.QUARTER, m, _add_months(m, 3)))
-            if m.month == 1:
-                periods.append((SegmentSnapshot.Period.YEAR, m, _add_months(m, 12)))
+def compute_part(segment: Segment, part: str, *, members: Members, win: Window, now: datetime) -> Callable[[], None]:
+    """Run one part's queries and return the function that writes its results (its columns only).
 
-        rows = []
-        for period, start, end in periods:
-            row = SegmentSnapshot(
+    The queries take no locks; the writer is meant to run in a short transaction afterwards."""
+    if part == STOCKS:
+        groups = _customer_groups(members, win.zone)
+        return lambda: _write_stocks(segment, groups, win, now)
+    if part == "ordering":
+        ordering = _ordering_customers(members, win.zone, win.ws, win.we)
+        return lambda: _write_columns(
+            segment,
+            win,
+            ["ordering_customers"],
+            lambda period, start, end: {"ordering_customers": ordering.get((period, start), 0)},
+        )
+    specs = _flow_specs(part)
+    monthly = _flows(specs, members, win.zone, win.ws, win.we)
+    fields = [name for spec in specs for name in spec.aggregates]
+
+    def values(period: str, start: date, end: date) -> dict:
+        out: dict = {name: Decimal(0) if name in ("revenue", "referred_revenue") else 0 for name in fields}
+        month = start
+        while month < end and month < win.end:
+            for name, value in monthly.get(month, {}).items():
+                out[name] += value
+            month = next_month(month)
+        return out
+
+    return lambda: _write_columns(segment, win, fields, values)
+
+
+def _write_stocks(segment: Segment, groups: list["_Group"], win: Window, now: datetime) -> None:
+    member_count = sum(g.count for g in groups)
+    rows = []
+    for period, start, end in win.periods:
+        row = SegmentSnapshot(
+            segment=segment,
+            period=period,
+            period_start=start,
+            period_end=end,
+            member_count=member_count,
+            computed_at=now,
+        )
+        _fill_stocks(row, groups, start, end, win.today)
+        rows.append(row)
+    # New rows start with zero flows; existing rows keep theirs until the other parts overwrite them.
+    SegmentSnapshot.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["segment", "period", "period_start"],
+        update_fields=STOCK_FIELDS,
+        batch_size=500,
+    )
+    CohortCell.objects.filter(segment=segment).delete()
+    CohortCell.objects.bulk_create(_cohort_cells(segment, groups, win.starts, now), batch_size=1000)
+    LifespanCell.objects.filter(segment=segment).delete()
+    LifespanCell.objects.bulk_create(
+        [
+            LifespanCell(
                 segment=segment,
-                period=period,
-                period_start=start,
-                period_end=end,
-                member_count=member_count,
+                acquired_month=g.acquired,
+                churned_month=g.churned,
+                customers=g.count,
                 computed_at=now,
             )
-            _fill_stocks(row, groups, start, end, today)
-            month = start
-            while month < end and month < window_end:
-                for name, value in flows.get(month, {}).items():
-                    setattr(row, name, getattr(row, name) + value)
-                month = next_month(month)
-            row.ordering_customers = ordering.get((period, start), 0)
-            rows.append(row)
-        update_fields = [
-            f.name
-            for f in SegmentSnapshot._meta.concrete_fields
-            if f.name not in ("id", "segment", "period", "period_start")
-        ]
-        SegmentSnapshot.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["segment", "period", "period_start"],
-            update_fields=update_fields,
-            batch_size=500,
+            for g in groups
+        ],
+        batch_size=1000,
+    )
+
+
+def _write_columns(segment: Segment, win: Window, fields: list[str], values: Callable[[str, date, date], dict]) -> None:
+    """Overwrite `fields` of the segment's period rows in the window (created by the stocks part)."""
+    wanted = {(period, start): end for period, start, end in win.periods}
+    rows = [
+        row
+        for row in SegmentSnapshot.objects.filter(segment=segment, period_start__gte=win.starts[0]).only(
+            "id", "period", "period_start", *fields
         )
-        CohortCell.objects.filter(segment=segment).delete()
-        CohortCell.objects.bulk_create(_cohort_cells(segment, groups, starts, now), batch_size=1000)
-        LifespanCell.objects.filter(segment=segment).delete()
-        LifespanCell.objects.bulk_create(
-            [
-                LifespanCell(
-                    segment=segment,
-                    acquired_month=g.acquired,
-                    churned_month=g.churned,
-                    customers=g.count,
-                    computed_at=now,
-                )
-                for g in groups
-            ],
-            batch_size=1000,
-        )
+        if (row.period, row.period_start) in wanted
+    ]
+    for row in rows:
+        for name, value in values(row.period, row.period_start, wanted[(row.period, row.period_start)]).items():
+            setattr(row, name, value)
+    SegmentSnapshot.objects.bulk_update(rows, fields, batch_size=500)
 
 
 def _add_months(day: date, count: int) -> date:
@@ -168,10 +318,10 @@ def _add_months(day: date, count: int) -> date:
     return day
 
 
-def _customer_groups(members: RawSQL, zone: ZoneInfo) -> list[_Group]:
+def _customer_groups(members: Members, zone: ZoneInfo) -> list[_Group]:
     epoch = Value(EPOCH)
     rows = (
-        Customer.objects.filter(id__in=members)
+        members.only(Customer.objects.all(), "id")
         .order_by()
         .annotate(am=TruncMonth("acquired_at"), cm=TruncMonth("churned_at"))
         .values("am", "cm")
@@ -262,100 +412,137 @@ def _duration(later: str, earlier: str) -> ExpressionWrapper:
     return ExpressionWrapper(F(later) - F(earlier), output_field=DurationField())
 
 
-def _flows(members: RawSQL, zone: ZoneInfo, ws: datetime, we: datetime) -> dict[date, dict[str, int | Decimal]]:
-    """Counts and sums of everything that happened in each month of the window."""
+@dataclass(frozen=True)
+class _Flow:
+    """Monthly counts and sums of one table: rows of `model` (restricted by `where`) whose `member`
+    column is a member, grouped by the month of `field`."""
+
+    model: type
+    member: str
+    field: str
+    aggregates: dict
+    converters: dict = dataclass_field(default_factory=dict)
+    where: Q = dataclass_field(default_factory=Q)
+
+
+def _flow_specs(part: str) -> list[_Flow]:
     from surveys.models import Invitation, Response
 
-    out: dict[date, dict[str, int | Decimal]] = defaultdict(dict)
+    kind = EngagementEvent.Kind
+    money = lambda v: Decimal(v or 0)  # noqa: E731
+    specs = {
+        "surveys": [
+            _Flow(
+                Response,
+                "customer_id",
+                "submitted_at",
+                {
+                    "promoters": Count("id", filter=Q(kind="nps", score__gte=9)),
+                    "passives": Count("id", filter=Q(kind="nps", score__gte=7, score__lte=8)),
+                    "detractors": Count("id", filter=Q(kind="nps", score__lte=6)),
+                    "csat_count": Count("id", filter=Q(kind="csat")),
+                    "csat_sum": Coalesce(Sum("score", filter=Q(kind="csat")), 0),
+                    "csat_satisfied": Count("id", filter=Q(kind="csat", score__gte=4)),
+                    "ces_count": Count("id", filter=Q(kind="ces")),
+                    "ces_sum": Coalesce(Sum("score", filter=Q(kind="ces")), 0),
+                    "ces_easy": Count("id", filter=Q(kind="ces", score__gte=5)),
+                },
+            ),
+            # Response rate: of the invitations sent in a month, those answered (whenever). Counting answers
+            # by the month they came in would put an invitation sent on 30 September and answered on
+            # 2 October into October's numerator but September's denominator, and a month could show
+            # more than 100 %.
+            _Flow(
+                Invitation,
+                "customer_id",
+                "sent_at",
+                {"invitations": Count("id"), "answers": Count("response")},
+                where=Q(sent_at__isnull=False),
+            ),
+        ],
+        "interactions": [
+            _Flow(
+                Interaction,
+                "customer_id",
+                "opened_at",
+                {
+                    "interactions": Count("id"),
+                    "first_response_count": Count("first_response_at"),
+                    "first_response_seconds_sum": Sum(_duration("first_response_at", "opened_at")),
+                    "resolved_count": Count("id", filter=Q(status="resolved")),
+                    "resolution_seconds_sum": Sum(_duration("resolved_at", "opened_at"), filter=Q(status="resolved")),
+                },
+                {"first_response_seconds_sum": _seconds, "resolution_seconds_sum": _seconds},
+            ),
+        ],
+        "orders": [
+            _Flow(
+                Order,
+                "customer_id",
+                "ordered_at",
+                {
+                    "orders": Count("id"),
+                    "revenue": Sum("amount"),
+                    "referred_revenue": Sum("amount", filter=Q(referred_by__isnull=False)),
+                },
+                {"revenue": money, "referred_revenue": money},
+            ),
+        ],
+        "events": [
+            _Flow(
+                EngagementEvent,
+                "customer_id",
+                "occurred_at",
+                {
+                    "sessions": Count("id", filter=Q(kind=kind.SESSION)),
+                    "session_seconds_sum": Coalesce(Sum("duration_seconds", filter=Q(kind=kind.SESSION)), 0),
+                    "single_page_sessions": Count("id", filter=Q(kind=kind.SESSION, pages=1)),
+                    "emails_sent": Count("id", filter=Q(kind=kind.EMAIL_SENT)),
+                    "emails_opened": Count("id", filter=Q(kind=kind.EMAIL_OPENED)),
+                    "emails_clicked": Count("id", filter=Q(kind=kind.EMAIL_CLICKED)),
+                    "emails_unsubscribed": Count("id", filter=Q(kind=kind.EMAIL_UNSUBSCRIBED)),
+                    "social_likes": Count("id", filter=Q(kind=kind.SOCIAL_LIKE)),
+                    "social_shares": Count("id", filter=Q(kind=kind.SOCIAL_SHARE)),
+                    "social_comments": Count("id", filter=Q(kind=kind.SOCIAL_COMMENT)),
+                },
+            ),
+            _Flow(
+                Referral,
+                "referrer_id",
+                "created_at",
+                {"referrals": Count("id"), "referrals_converted": Count("converted_customer_id")},
+            ),
+        ],
+    }
+    return specs[part]
 
-    def collect(qs, field: str, aggregates: dict, converters: dict | None = None) -> None:
+
+def _flows(
+    specs: list[_Flow], members: Members, zone: ZoneInfo, ws: datetime, we: datetime
+) -> dict[date, dict[str, int | Decimal]]:
+    """Counts and sums of everything that happened in each month of the window."""
+    out: dict[date, dict[str, int | Decimal]] = defaultdict(dict)
+    for spec in specs:
+        qs = members.only(spec.model.objects.filter(spec.where), spec.member)
         rows = (
-            qs.filter(**{f"{field}__gte": ws, f"{field}__lt": we})
+            qs.filter(**{f"{spec.field}__gte": ws, f"{spec.field}__lt": we})
             .order_by()
-            .annotate(period=TruncMonth(field, tzinfo=zone))
+            .annotate(period=TruncMonth(spec.field, tzinfo=zone))
             .values("period")
-            .annotate(**aggregates)
+            .annotate(**spec.aggregates)
         )
         for r in rows:
             month = _month(r.pop("period"), zone)
             for name, value in r.items():
-                convert = (converters or {}).get(name)
+                convert = spec.converters.get(name)
                 out[month][name] = convert(value) if convert else (value or 0)
-
-    collect(
-        Response.objects.filter(customer_id__in=members),
-        "submitted_at",
-        {
-            "promoters": Count("id", filter=Q(kind="nps", score__gte=9)),
-            "passives": Count("id", filter=Q(kind="nps", score__gte=7, score__lte=8)),
-            "detractors": Count("id", filter=Q(kind="nps", score__lte=6)),
-            "csat_count": Count("id", filter=Q(kind="csat")),
-            "csat_sum": Coalesce(Sum("score", filter=Q(kind="csat")), 0),
-            "csat_satisfied": Count("id", filter=Q(kind="csat", score__gte=4)),
-            "ces_count": Count("id", filter=Q(kind="ces")),
-            "ces_sum": Coalesce(Sum("score", filter=Q(kind="ces")), 0),
-            "ces_easy": Count("id", filter=Q(kind="ces", score__gte=5)),
-        },
-    )
-    # Response rate: of the invitations sent in a month, those answered (whenever). Counting answers by the
-    # month they came in would put an invitation sent on 30 September and answered on 2 October into
-    # October's numerator but September's denominator, and a month could show more than 100 %.
-    collect(
-        Invitation.objects.filter(customer_id__in=members, sent_at__isnull=False),
-        "sent_at",
-        {"invitations": Count("id"), "answers": Count("response")},
-    )
-    collect(
-        Interaction.objects.filter(customer_id__in=members),
-        "opened_at",
-        {
-            "interactions": Count("id"),
-            "first_response_count": Count("first_response_at"),
-            "first_response_seconds_sum": Sum(_duration("first_response_at", "opened_at")),
-            "resolved_count": Count("id", filter=Q(status="resolved")),
-            "resolution_seconds_sum": Sum(_duration("resolved_at", "opened_at"), filter=Q(status="resolved")),
-        },
-        {"first_response_seconds_sum": _seconds, "resolution_seconds_sum": _seconds},
-    )
-    collect(
-        Order.objects.filter(customer_id__in=members),
-        "ordered_at",
-        {
-            "orders": Count("id"),
-            "revenue": Sum("amount"),
-            "referred_revenue": Sum("amount", filter=Q(referred_by__isnull=False)),
-        },
-        {"revenue": lambda v: Decimal(v or 0), "referred_revenue": lambda v: Decimal(v or 0)},
-    )
-    kind = EngagementEvent.Kind
-    collect(
-        EngagementEvent.objects.filter(customer_id__in=members),
-        "occurred_at",
-        {
-            "sessions": Count("id", filter=Q(kind=kind.SESSION)),
-            "session_seconds_sum": Coalesce(Sum("duration_seconds", filter=Q(kind=kind.SESSION)), 0),
-            "single_page_sessions": Count("id", filter=Q(kind=kind.SESSION, pages=1)),
-            "emails_sent": Count("id", filter=Q(kind=kind.EMAIL_SENT)),
-            "emails_opened": Count("id", filter=Q(kind=kind.EMAIL_OPENED)),
-            "emails_clicked": Count("id", filter=Q(kind=kind.EMAIL_CLICKED)),
-            "emails_unsubscribed": Count("id", filter=Q(kind=kind.EMAIL_UNSUBSCRIBED)),
-            "social_likes": Count("id", filter=Q(kind=kind.SOCIAL_LIKE)),
-            "social_shares": Count("id", filter=Q(kind=kind.SOCIAL_SHARE)),
-            "social_comments": Count("id", filter=Q(kind=kind.SOCIAL_COMMENT)),
-        },
-    )
-    collect(
-        Referral.objects.filter(referrer_id__in=members),
-        "created_at",
-        {"referrals": Count("id"), "referrals_converted": Count("converted_customer_id")},
-    )
     return out
 
 
-def _ordering_customers(members: RawSQL, zone: ZoneInfo, ws: datetime, we: datetime) -> dict[tuple[str, date], int]:
+def _ordering_customers(members: Members, zone: ZoneInfo, ws: datetime, we: datetime) -> dict[tuple[str, date], int]:
     """Distinct ordering customers per month, quarter and year (distinct counts do not add up)."""
     out: dict[tuple[str, date], int] = {}
-    base = Order.objects.filter(customer_id__in=members, ordered_at__gte=ws, ordered_at__lt=we).order_by()
+    base = members.only(Order.objects.filter(ordered_at__gte=ws, ordered_at__lt=we)).order_by()
     for period, trunc in (
         (SegmentSnapshot.Period.MONTH, TruncMonth),
         (SegmentSnapshot.Period.QUARTER, TruncQuarter),

@@ -4,6 +4,7 @@ Every task is acks_late (a worker killed mid-task leaves the message for another
 overwrites) and retries database errors with exponential backoff.
 """
 
+from datetime import date
 from typing import Any
 
 from celery import Task, shared_task
@@ -29,7 +30,7 @@ class RunTask(Task):
 
         if self.name.endswith("recompute_chunk"):
             run_id = RecomputeChunk.objects.filter(pk=args[0]).values_list("run_id", flat=True).first()
-        elif self.name.endswith("build_segment_snapshots"):
+        elif self.name.endswith(("build_segment_snapshots", "build_segment_part")):
             from metrics.models import RecomputeSegment
 
             run_id = RecomputeSegment.objects.filter(pk=args[0]).values_list("run_id", flat=True).first()
@@ -77,7 +78,16 @@ def build_snapshots(run_id: int) -> None:
 
 
 @shared_task(base=RunTask, **RETRY)
+def build_segment_part(job_id: int, part: str, today: str | None = None) -> None:
+    """One part of one segment's snapshots; `today` (ISO date) fixes the months of the whole run."""
+    from metrics.services import segment_part_process
+
+    segment_part_process(job_id=job_id, part=part, today=date.fromisoformat(today) if today else None)
+
+
+@shared_task(base=RunTask, **RETRY)
 def build_segment_snapshots(job_id: int) -> None:
+    """All parts of one segment in one task (messages enqueued before the snapshot phase was split)."""
     from metrics.services import segment_job_process
 
     segment_job_process(job_id=job_id)

@@ -1,5 +1,6 @@
 """Full recompute: chunks fanned out, counted once, the last one starts the snapshots; reruns are safe."""
 
+from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 from unittest import mock
@@ -7,6 +8,7 @@ from unittest import mock
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError
+from django.utils import timezone
 
 from customers.models import Segment
 from metrics.models import CohortCell, CustomerMetrics, RecomputeRun, SegmentSnapshot, StaleCustomer
@@ -142,7 +144,7 @@ def test_a_redelivered_segment_job_builds_again_but_counts_once(customers):
     run = start_full_recompute(enqueue=False)
     for chunk in run.chunks.all():
         chunk_process(chunk_id=chunk.id, enqueue_snapshots=False)
-    with mock.patch("metrics.tasks.build_segment_snapshots.s"):
+    with mock.patch("metrics.tasks.build_segment_part.s"):
         assert snapshots_start(run_id=run.id) == 2
         assert snapshots_start(run_id=run.id) == 2  # redelivered: same jobs, none counted
     first, second = RecomputeSegment.objects.filter(run=run)
@@ -192,10 +194,108 @@ def test_a_segment_deleted_during_the_snapshot_phase_does_not_stall_the_run(cust
     run = start_full_recompute(enqueue=False)
     for chunk in run.chunks.all():
         chunk_process(chunk_id=chunk.id, enqueue_snapshots=False)
-    with mock.patch("metrics.tasks.build_segment_snapshots.s"):
+    with mock.patch("metrics.tasks.build_segment_part.s"):
         snapshots_start(run_id=run.id)
     doomed.delete()
     for job in RecomputeSegment.objects.filter(run=run):
         segment_job_process(job_id=job.id)
     run.refresh_from_db()
     assert run.status == "done"
+
+
+def _figures(segment: Segment) -> list[dict]:
+    return [
+        {k: v for k, v in row.items() if k not in ("id", "computed_at")}
+        for row in SegmentSnapshot.objects.filter(segment=segment).order_by("period", "period_start").values()
+    ]
+
+
+def test_segment_parts_run_as_separate_tasks_and_give_the_figures_of_an_in_process_build(
+    customers, django_capture_on_commit_callbacks
+):
+    from metrics import services
+    from metrics.snapshots import build_segment
+    from tests.metrics.factories import answer
+
+    for i, customer in enumerate(customers):
+        customer.country = "TH" if i < 2 else "MY"
+        customer.save()
+    answer(customers[0], "nps", 9, timezone.now() - timedelta(days=3))
+    thai = SegmentFactory(slug="thai", filter_params={"country": "TH"})
+    everyone = Segment.objects.get(slug="all-customers")
+    with (
+        mock.patch("metrics.services.segment_part_process", wraps=services.segment_part_process) as part_task,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        start_full_recompute(chunk_size=3)
+    parts = [call.kwargs["part"] for call in part_task.call_args_list]
+    assert sorted(parts) == sorted(["stocks", "surveys", "interactions", "orders", "ordering", "events"] * 2)
+    assert RecomputeRun.objects.get().status == "done"
+    by_parts = {segment.pk: _figures(segment) for segment in (everyone, thai)}
+
+    for segment in (everyone, thai):
+        build_segment(segment)
+        assert _figures(segment) == by_parts[segment.pk]
+    thai_month = SegmentSnapshot.objects.filter(segment=thai, period="month", orders__gt=0)
+    assert sum(s.orders for s in thai_month) == 2 and {s.member_count for s in thai_month} == {2}
+
+
+def test_a_redelivered_part_writes_again_but_counts_once_and_the_last_part_finishes_the_run(customers):
+    from metrics.models import RecomputeSegment
+    from metrics.services import segment_part_process, snapshots_start
+    from metrics.snapshots import PARTS
+
+    run = start_full_recompute(enqueue=False)
+    for chunk in run.chunks.all():
+        chunk_process(chunk_id=chunk.id, enqueue_snapshots=False)
+    with mock.patch("metrics.tasks.build_segment_part.s"):
+        assert snapshots_start(run_id=run.id) == 1
+    (job,) = RecomputeSegment.objects.filter(run=run)
+    assert job.parts_done == []
+    assert segment_part_process(job_id=job.id, part="orders") is False  # before the membership is frozen: waits
+    job.refresh_from_db()
+    assert job.parts_done == []
+    with mock.patch("metrics.services._enqueue_parts") as enqueue_rest:
+        assert segment_part_process(job_id=job.id, part="stocks", enqueue=False) is False
+        assert not enqueue_rest.called
+        assert segment_part_process(job_id=job.id, part="stocks") is False  # redelivered: enqueues the rest again
+    assert enqueue_rest.call_count == 1
+    job.refresh_from_db()
+    assert job.all_customers is True
+    for part in reversed(PARTS[2:]):
+        assert segment_part_process(job_id=job.id, part=part) is False
+        assert segment_part_process(job_id=job.id, part=part) is False
+    run.refresh_from_db()
+    assert (run.segments_done, run.status) == (0, "snapshotting")
+    assert segment_part_process(job_id=job.id, part=PARTS[1]) is True
+    run.refresh_from_db()
+    assert (run.segments_done, run.status) == (1, "done")
+    assert SegmentSnapshot.objects.get(segment=job.segment, period="month", orders__gt=0).orders == 7
+
+
+def test_the_parts_of_a_segment_use_the_members_frozen_by_its_stocks_part(customers):
+    from django.db import connection
+
+    from metrics.models import RecomputeSegment
+    from metrics.services import segment_job_process, segment_part_process, snapshots_start
+
+    chosen = SegmentFactory(slug="chosen", kind=Segment.Kind.STATIC)
+    chosen.members.set(customers[:2])
+    run = start_full_recompute(enqueue=False)
+    for chunk in run.chunks.all():
+        chunk_process(chunk_id=chunk.id, enqueue_snapshots=False)
+    with mock.patch("metrics.tasks.build_segment_part.s"):
+        snapshots_start(run_id=run.id)
+    job = RecomputeSegment.objects.get(run=run, segment=chosen)
+    segment_part_process(job_id=job.id, part="stocks", enqueue=False)
+    chosen.members.add(*customers[2:])  # joins after the membership was frozen
+
+    segment_job_process(job_id=job.id)
+
+    months = SegmentSnapshot.objects.filter(segment=chosen, period="month")
+    assert {s.member_count for s in months} == {2}
+    assert sum(s.orders for s in months) == 2
+    assert sum(s.revenue for s in months) == Decimal(30)
+    with connection.cursor() as cursor:  # the frozen copy is dropped when the job is done
+        cursor.execute("SELECT COUNT(*) FROM metrics_snapshot_member WHERE job_id = %s", [job.id])
+        assert cursor.fetchone()[0] == 0
