@@ -133,6 +133,11 @@ def sum_snapshots(
     return totals
 
 
+def snapshot_totals(snapshot: SegmentSnapshot) -> Totals:
+    """The counts of one stored period (a month, quarter or year) as Totals, for the catalogue."""
+    return sum_snapshots([snapshot])
+
+
 def buckets(
     snapshots: list[SegmentSnapshot],
     months: MonthRange,

@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from core.calendar import Group, MonthRange, add_months, bucket_end, bucket_label, report_zone
 from customers.models import Segment
-from metrics import formulas
-from metrics.catalogue import figures
+from metrics.catalogue import cohort_share, figures, rate
 from metrics.drilldowns import acquired_in, customer_url, customers_url
 from metrics.models import CohortCell
 from metrics.presenters import Cell, Kpi, Table, format_value, text_cell
@@ -63,7 +62,7 @@ def trend_tables(segment: Segment, series: list[tuple[date, Totals]], group: str
             [
                 label_cell,
                 Cell(f["csat"].value, href=seg_link),
-                Cell(formulas.quantize(formulas.mean(t.csat_sum, t.csat_count), "0.01")),
+                Cell(rate("csat_average", t)),
                 Cell(t.csat_count if t.months else None),
             ]
         )
@@ -71,7 +70,7 @@ def trend_tables(segment: Segment, series: list[tuple[date, Totals]], group: str
             [
                 label_cell,
                 Cell(f["ces"].value, href=seg_link),
-                Cell(formulas.quantize(formulas.ces_easy_share(t.ces_easy, t.ces_count))),
+                Cell(rate("ces_easy_percent", t)),
                 Cell(t.ces_count if t.months else None),
             ]
         )
@@ -85,7 +84,7 @@ def trend_tables(segment: Segment, series: list[tuple[date, Totals]], group: str
                 Cell(None if blank else t.customers_lost, href=customers_url(segment, lifecycle_stage="churned")),
                 Cell(f["retention"].value),
                 Cell(f["churn"].value),
-                Cell(formulas.quantize(formulas.net_growth_rate(t.customers_start, t.customers_end))),
+                Cell(rate("net_growth_rate_percent", t)),
             ]
         )
         revenue.append(
@@ -103,8 +102,8 @@ def trend_tables(segment: Segment, series: list[tuple[date, Totals]], group: str
                 Cell(None if blank else t.promoters, href=customers_url(segment, nps_category="promoter")),
                 Cell(None if blank else t.passives, href=customers_url(segment, nps_category="passive")),
                 Cell(None if blank else t.detractors, href=customers_url(segment, nps_category="detractor")),
-                Cell(formulas.quantize(formulas._ratio_percent(t.promoters, t.nps_n))),
-                Cell(formulas.quantize(formulas._ratio_percent(t.detractors, t.nps_n))),
+                Cell(rate("promoters_percent", t)),
+                Cell(rate("detractors_percent", t)),
             ]
         )
     # Figures without a narrower filter link to the segment's customers.
@@ -150,7 +149,7 @@ def cohort_table(segment: Segment, months: MonthRange) -> Table:
         out = [text_cell(f"{cohort_month:%Y-%m}"), Cell(size, href=customers_url(segment, **acquired))]
         for since in range(width):
             cell = row.get(since)
-            share = formulas.quantize(formulas._ratio_percent(cell.active, cell.cohort_size)) if cell else None
+            share = cohort_share(cell.active, cell.cohort_size) if cell else None
             if share is None:
                 out.append(Cell(None, "", style=""))
                 continue

@@ -13,9 +13,7 @@ from django.db.models import Max, OuterRef, QuerySet, Subquery
 
 from core.calendar import Group, MonthRange
 from customers.models import Segment
-from metrics import formulas
-from metrics.catalogue import METRICS, METRICS_BY_KEY, Figure, figures
-from metrics.drilldowns import drill_links
+from metrics.catalogue import METRICS, METRICS_BY_KEY, Figure, figures, rate
 from metrics.models import SegmentSnapshot
 from metrics.presenters import Cell, Kpi, Table, chart_number, format_value, text_cell, trend_charts, with_script_id
 from metrics.report_selectors import (
@@ -74,7 +72,7 @@ def segment_report(*, segment: Segment, months: MonthRange, group: str = Group.M
             now_figures[metric.key],
             before_figures[metric.key],
             None if overview else all_figures[metric.key],
-            drill_links(segment, metric.key),
+            metric.links(segment),
         )
         for metric in METRICS
     ]
@@ -141,7 +139,7 @@ def comparison(*, segments: list[Segment], months: MonthRange) -> Comparison:
                 text = f"{text} ± {fig.margin}"
             if fig.value is not None and fig.n is not None:
                 text = f"{text} (n = {fig.n:,})"
-            row.append(Cell(fig.value, text, drill_links(s, key)[0][1]))
+            row.append(Cell(fig.value, text, metric.links(s)[0][1]))
         table_rows.append(row)
     table = Table("comparison", "Segments side by side", ["Metric", *[s.name for s in shown]], table_rows)
     chart = {
@@ -163,8 +161,7 @@ def comparison(*, segments: list[Segment], months: MonthRange) -> Comparison:
         data = []
         for m in months.months:
             snap = by_month.get(m)
-            value = formulas.nps(snap.promoters, snap.passives, snap.detractors) if snap else None
-            data.append(chart_number(formulas.quantize(value)))
+            data.append(chart_number(rate("nps", sum_snapshots([snap])) if snap else None))
         trend_datasets.append({"label": s.name, "data": data})
     trend = {
         "id": "comparison-nps",
