@@ -1,6 +1,5 @@
 """Manager report pages: overview, segment reports, comparison, segment management, CSV exports, recompute."""
 
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,7 +10,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,11 +24,9 @@ from metrics.exports import csv_filename, csv_response, csv_streaming_response
 from metrics.forms import MembersAddForm, PeriodForm, SegmentForm
 from metrics.models import RecomputeRun
 from metrics.presenters import Table
-from metrics.report_selectors import ALL_CUSTOMERS_SLUG, freshness_of, latest_run, run_is_active
+from metrics.report_selectors import ALL_CUSTOMERS_SLUG, freshness_of, latest_run, run_is_active, run_is_dead
 
 manager_required = role_required(Role.MANAGER)
-# A run that has not finished after this long is treated as dead: another one may start.
-RUN_GIVES_UP_AFTER = timedelta(hours=2)
 
 
 def _period(request: HttpRequest, grouping: bool = True) -> tuple[PeriodForm, MonthRange, str]:
@@ -52,7 +48,7 @@ def _presets(request: HttpRequest, months: MonthRange, group: str) -> list[tuple
 
 def _run_context() -> dict[str, Any]:
     run = latest_run()
-    return {"run": run, "run_active": run_is_active(run)}
+    return {"run": run, "run_active": run_is_active(run), "run_dead": run_is_dead(run)}
 
 
 def _export_table(table: Table, *name_parts: str) -> HttpResponse:
@@ -371,6 +367,7 @@ def _run_json(run: RecomputeRun | None) -> dict[str, Any]:
             "status_label": run.get_status_display(),
             "progress_percent": run.progress_percent,
             "active": run_is_active(run),
+            "dead": run_is_dead(run),
             "started_at": run.started_at.isoformat(),
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
             "error": run.error,
@@ -390,16 +387,19 @@ def _safe_next(request: HttpRequest) -> str:
 @require_POST
 def recompute_start(request: HttpRequest) -> HttpResponse:
     """Starts a full recompute unless one is running; answers JSON to scripts, redirects forms back."""
-    run = latest_run()
-    if run_is_active(run) and timezone.now() - run.started_at < RUN_GIVES_UP_AFTER:
-        started = False
-        message = "A recompute is already running."
+    previous = latest_run()
+    if run_is_active(previous):
+        run, started = previous, False
     else:
         from metrics.services import start_full_recompute
 
+        # The service applies the same liveness rule under a lock: it answers with a live run started
+        # meanwhile instead of a new one, and then nothing was started.
         run = start_full_recompute(started_by=request.user)
-        started = True
-        message = "Recompute started: the figures update when it finishes."
+        started = previous is None or run.pk != previous.pk
+    message = (
+        "Recompute started: the figures update when it finishes." if started else "A recompute is already running."
+    )
     if request.headers.get("Accept", "").startswith("application/json"):
         return JsonResponse({"started": started, "message": message, **_run_json(run)}, status=202 if started else 200)
     (messages.success if started else messages.info)(request, message)
