@@ -12,6 +12,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from core import formats
+from customers.models import Order
 from metrics.reports import format_duration as report_format_duration
 
 
@@ -132,6 +133,9 @@ class TestMoney:
 
     def test_no_amount_is_a_dash(self) -> None:
         assert formats.format_money(None, "THB") == "—"
+
+    def test_an_order_reads_as_its_money(self) -> None:
+        assert str(Order(amount=Decimal("1234.5"), currency="THB")) == "1,234.50 THB"
 
 
 class TestFilters:
