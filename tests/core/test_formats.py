@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core import formats
 from customers.models import Order
-from metrics.reports import format_duration as report_format_duration
+from metrics.presenters import format_duration as report_format_duration
 
 
 class TestStaffName:
