@@ -1,5 +1,6 @@
 """Manager report pages: overview, segment reports, comparison, segment management, CSV exports, recompute."""
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +28,9 @@ from metrics.presenters import Table
 from metrics.report_selectors import ALL_CUSTOMERS_SLUG, freshness_of, latest_run, run_is_active, run_is_dead
 
 manager_required = role_required(Role.MANAGER)
+# What the <slug:…> URL converter accepts: anything else cannot name a segment page.
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+TEXT_PLAIN = "text/plain; charset=utf-8"
 
 
 def _period(request: HttpRequest, grouping: bool = True) -> tuple[PeriodForm, MonthRange, str]:
@@ -61,6 +65,9 @@ def _render_report(request: HttpRequest, segment: Segment, table: str | None = N
     if table is None and request.GET.get("format") == "csv":
         table = request.GET.get("table") or "kpis"
     if table:
+        if form.is_bound and not form.is_valid():
+            # A download never silently falls back to another period than the one asked for.
+            return HttpResponseBadRequest(f"Invalid period: {form.error_text()}", content_type=TEXT_PLAIN)
         if table not in report.tables:
             raise Http404("No such table.")
         return _export_table(report.tables[table], segment.slug, f"{months.first:%Y-%m}", f"{months.last:%Y-%m}")
@@ -104,7 +111,8 @@ def segment_export(request: HttpRequest, slug: str, table: str) -> HttpResponse:
 def compare(request: HttpRequest) -> HttpResponse:
     form, months, _group = _period(request, grouping=False)
     slugs = list(dict.fromkeys(s for s in request.GET.getlist("segments") if s))
-    chosen = {s.slug: s for s in Segment.objects.filter(slug__in=slugs)}
+    # Only well-formed slugs reach the database (a NUL byte is not even a valid PostgreSQL string).
+    chosen = {s.slug: s for s in Segment.objects.filter(slug__in=[s for s in slugs if SLUG.fullmatch(s)])}
     unknown = [s for s in slugs if s not in chosen]
     selected = [chosen[s] for s in slugs if s in chosen]
     context: dict[str, Any] = {
@@ -119,6 +127,8 @@ def compare(request: HttpRequest) -> HttpResponse:
     if len(selected) < 2 or len(selected) > reports.MAX_COMPARED:
         context["error"] = f"Choose from two to {reports.MAX_COMPARED} segments to compare."
         return render(request, "metrics/report_compare.html", context, status=400 if slugs else 200)
+    if request.GET.get("format") == "csv" and form.is_bound and not form.is_valid():
+        return HttpResponseBadRequest(f"Invalid period: {form.error_text()}", content_type=TEXT_PLAIN)
     result = reports.comparison(segments=selected, months=months)
     if request.GET.get("format") == "csv":
         return _export_table(result.table, "comparison", f"{months.first:%Y-%m}", f"{months.last:%Y-%m}")
@@ -140,7 +150,10 @@ def compare(request: HttpRequest) -> HttpResponse:
 def segment_list(request: HttpRequest) -> HttpResponse:
     if request.GET.get("slug"):
         # The segment picker of a report page, without JavaScript.
-        return redirect("metrics:segment", slug=request.GET["slug"])
+        slug = request.GET["slug"]
+        if not SLUG.fullmatch(slug):
+            raise Http404("No segment has this name.")
+        return redirect("metrics:segment", slug=slug)
     page = Paginator(reports.segments_for_list(), 50).get_page(request.GET.get("page"))
     return render(
         request,
