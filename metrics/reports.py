@@ -6,7 +6,8 @@ metrics.report_tables (cells, tables, charts) and metrics.drilldowns (links to t
 Everything reads the rows the metrics engine writes, never the raw data, except the latest detractor comments.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.db.models import Max, OuterRef, QuerySet, Subquery
@@ -19,6 +20,7 @@ from metrics.presenters import Cell, Kpi, Table, chart_number, format_value, tex
 from metrics.report_selectors import (
     ALL_CUSTOMERS_SLUG,
     Freshness,
+    Totals,
     all_customers_segment,
     buckets,
     detractor_comments,
@@ -46,6 +48,8 @@ class SegmentReport:
     freshness: Freshness
     has_snapshots: bool
     is_overview: bool
+    # Why some months of the range (or of the previous period) have no figures; empty when all are computed.
+    coverage_notes: list[str] = field(default_factory=list)
 
     @property
     def previous(self) -> MonthRange:
@@ -65,6 +69,10 @@ def segment_report(*, segment: Segment, months: MonthRange, group: str = Group.M
     theirs = sum_snapshots(
         in_range(rows.get(everyone.pk, []), months), lifespans.get(everyone.pk), (months.first, months.end)
     )
+    first_data = min((acquired for acquired, _churned, _n in lifespans.get(segment.pk, [])), default=None)
+    notes, previous_complete = coverage(months, previous, {s.period_start for s in mine}, first_data)
+    if not previous_complete:
+        before = Totals()  # a change against part of a period would be wrong: show none
     now_figures, before_figures, all_figures = figures(current), figures(before), figures(theirs)
     kpis = [
         Kpi(
@@ -100,7 +108,48 @@ def segment_report(*, segment: Segment, months: MonthRange, group: str = Group.M
         freshness=Freshness(computed_at),
         has_snapshots=computed_at is not None,
         is_overview=overview,
+        coverage_notes=notes,
     )
+
+
+def _span(months: list[date]) -> str:
+    return f"{months[0]:%b %Y}" if len(months) == 1 else f"{months[0]:%b %Y} – {months[-1]:%b %Y}"
+
+
+def coverage(
+    months: MonthRange, previous: MonthRange, computed: set[date], first_data: date | None
+) -> tuple[list[str], bool]:
+    """Notes on the months of the range without figures, and whether the previous period is complete.
+
+    Months before the segment's first customer (`first_data`, from its lifespan groups) have nothing to
+    count; later months without a snapshot are not computed yet (the next recompute builds every month
+    with data). The previous period counts as complete when every one of its months from `first_data` on
+    is computed; without lifespan groups (never computed by the engine) it is taken as it is."""
+    notes = []
+    missing = [m for m in months.months if m not in computed]
+    before = [m for m in missing if first_data is not None and m < first_data]
+    pending = [m for m in missing if m not in before]
+    if len(missing) == months.length and first_data is None:
+        return notes, True  # nothing computed at all: the page's empty state says so
+    if before:
+        notes.append(
+            f"No figures for {_span(before)}: the segment's first customer was acquired in {first_data:%b %Y}, "
+            "so there is nothing to count before it."
+        )
+    if pending:
+        notes.append(
+            f"No figures for {_span(pending)} yet: these months are not computed; the next recompute includes "
+            "every month with data."
+        )
+    if first_data is None:
+        return notes, True
+    incomplete = [m for m in previous.months if m >= first_data and m not in computed]
+    if incomplete:
+        notes.append(
+            f"The previous period ({previous.label}) is not fully computed ({_span(incomplete)} missing), so no "
+            "change against it is shown."
+        )
+    return notes, not incomplete
 
 
 # Comparing segments -----------------------------------------------------------------------
