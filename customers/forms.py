@@ -4,14 +4,13 @@ import re
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from customers.models import Customer, Interaction
+from customers.roles import users_with_a_role
 from customers.services import CUSTOMER_FIELDS
 
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
-STAFF_GROUPS = ["Agent", "Manager", "Admin"]
 
 
 def clean_country_code(value: str) -> str:
@@ -24,10 +23,6 @@ def clean_country_code(value: str) -> str:
 
 def split_tags(value: str, separator: str = ",") -> list[str]:
     return [t.strip().lower() for t in (value or "").split(separator) if t.strip()]
-
-
-def staff_users() -> Any:
-    return get_user_model().objects.filter(groups__name__in=STAFF_GROUPS).distinct().order_by("username")
 
 
 class CustomerForm(forms.ModelForm):
@@ -58,7 +53,7 @@ class CustomerForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = staff_users()
+        self.fields["owner"].queryset = users_with_a_role()
         self.fields["owner"].empty_label = "Nobody"
         self.fields["name"].widget.attrs["autofocus"] = True
         if self.instance.pk:
@@ -115,7 +110,7 @@ class InteractionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["staff"].queryset = staff_users()
+        self.fields["staff"].queryset = users_with_a_role()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -10,12 +9,14 @@ from customers.api.common import ApiModelSerializer, FullCleanMixin, NoNulSlugRe
 from customers.filters import customer_filter
 from customers.ingest import MAX_BATCH, EventItemSerializer, OrderItemSerializer
 from customers.models import Customer, EngagementEvent, Interaction, Order, Segment, Tag
+from customers.roles import users_with_a_role
 from customers.selectors import SEGMENT_FORBIDDEN_PARAMS
 from customers.services import CUSTOMER_FIELDS
 
 
 def staff_users() -> Any:
-    return get_user_model().objects.filter(is_active=True)
+    """Users a customer, interaction or follow-up may be given to: those with a role."""
+    return users_with_a_role()
 
 
 class CustomerSerializer(FullCleanMixin, ApiModelSerializer):
