@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from customers.roles import check_has_a_role
 from metrics.stale import mark_customers_stale
-from surveys.models import FollowUp, Invitation, Response, Survey
+from surveys.models import FollowUp, Invitation, Response, Survey, SurveyText
 
 SURVEY_FIELDS = frozenset(
     {
@@ -184,3 +184,16 @@ def follow_up_delete(*, follow_up: FollowUp) -> None:
     """Delete a follow-up (the answer stays; a follow-up carries no figures)."""
     with transaction.atomic():
         follow_up.delete()
+
+
+def survey_text_save(*, text: SurveyText) -> SurveyText:
+    """Create or change a survey's question in one language (texts carry no figures)."""
+    text.full_clean()
+    with transaction.atomic():
+        text.save()
+    return text
+
+
+def survey_text_delete(*, text: SurveyText) -> None:
+    with transaction.atomic():
+        text.delete()
