@@ -7,6 +7,11 @@ records the audit trail and marks metrics stale exactly like the pages and the A
 
 An update gets the row as stored (the form has already copied its values onto the instance it
 edits, so a service comparing old and new would see no change) and only the fields the form changed.
+
+The services' own rules (a survey's kind once invited, a customer referring themself, a dynamic
+segment based on another...) become form errors: the form's clean() runs the write in a savepoint
+that is always rolled back (with its audit rows and after-commit tasks) and shows its
+ValidationError on the form, so a refused save is a page with the message, never a server error.
 """
 
 from collections.abc import Callable
@@ -14,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.forms import BaseModelFormSet, ModelForm
 from django.http import HttpRequest
@@ -56,11 +63,53 @@ def _adopt(target: Model, saved: Model) -> None:
     target._state.db = saved._state.db
 
 
+class _DryRun(Exception):
+    pass
+
+
+def _show_errors(form: ModelForm, error: ValidationError) -> None:
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+def dry_run(form: ModelForm, write: Callable[[], Model]) -> None:
+    """Run `write` and roll it back; its ValidationError (or PermissionError) becomes the form's errors."""
+    try:
+        with transaction.atomic():
+            write()
+            raise _DryRun
+    except _DryRun:
+        pass
+    except ValidationError as error:
+        _show_errors(form, error)
+
+
 class ServiceWritesMixin:
     """Route the admin's writes through `writes` (the model) and `inline_writes` (inline models)."""
 
     writes: Writes
     inline_writes: dict[type[Model], Writes] = {}
+
+    def get_form(self, request: HttpRequest, obj: Model | None = None, change: bool = False, **kwargs: Any) -> Any:
+        form_class = super().get_form(request, obj, change=change, **kwargs)  # type: ignore[misc]
+        writes = self.writes
+
+        class ServiceCheckedForm(form_class):  # type: ignore[misc, valid-type]
+            def clean(self) -> dict[str, Any]:
+                data = super().clean()
+                if self.errors:
+                    return data
+                if self.instance.pk is not None:
+                    stored = type(self.instance)._default_manager.get(pk=self.instance.pk)
+                    dry_run(self, lambda: writes.update(request, stored, changed_fields(self), self))
+                else:
+                    dry_run(self, lambda: writes.create(request, self, None))
+                return data
+
+        return ServiceCheckedForm
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name in ROLE_USER_FIELDS:
@@ -93,18 +142,23 @@ class ServiceWritesMixin:
             raise NotImplementedError(f"{type(self).__name__} has no service writes for {formset.model.__name__}")
         parent = form.instance
         deleted = set(map(id, formset.deleted_forms))
+        # What the admin's change message reads (formset.save() would set these).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for inline_form in formset.deleted_forms:
             if inline_form.instance.pk is not None:
-                writes.delete(request, type(inline_form.instance)._default_manager.get(pk=inline_form.instance.pk))
+                stored = type(inline_form.instance)._default_manager.get(pk=inline_form.instance.pk)
+                writes.delete(request, stored)
+                formset.deleted_objects.append(stored)
         for inline_form in formset.forms:
             if id(inline_form) in deleted or not inline_form.has_changed():
                 continue
             instance = inline_form.instance
             if instance.pk is not None:
                 stored = type(instance)._default_manager.get(pk=instance.pk)
-                writes.update(request, stored, changed_fields(inline_form), inline_form)
+                saved = writes.update(request, stored, changed_fields(inline_form), inline_form)
+                formset.changed_objects.append((saved, inline_form.changed_data))
             else:
-                writes.create(request, inline_form, parent)
+                formset.new_objects.append(writes.create(request, inline_form, parent))
 
 
 class ServiceModelAdmin(ServiceWritesMixin, admin.ModelAdmin):

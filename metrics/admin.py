@@ -19,17 +19,12 @@ from metrics.services import start_full_recompute
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by the engine: viewable, never edited or deleted by hand."""
+    """Rows written only by the engine: viewable, never edited by hand."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        # Deleting a metrics row or a stale mark by hand would hide a customer's figures or lose a
-        # recompute; the engine replaces these rows itself.
         return False
 
 

@@ -6,9 +6,7 @@ the customer's and cannot be edited (only deleted)."""
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.forms import ModelForm
 from django.http import HttpRequest
@@ -16,30 +14,6 @@ from django.http import HttpRequest
 from customers.admin_base import ServiceModelAdmin, Writes, form_values
 from surveys import staff_services
 from surveys.models import FollowUp, Invitation, Response, Survey, SurveySendJob, SurveyText
-
-
-class SurveyAdminForm(forms.ModelForm):
-    class Meta:
-        model = Survey
-        fields = sorted(staff_services.SURVEY_FIELDS)
-
-    def clean_kind(self) -> str:
-        kind = self.cleaned_data["kind"]
-        staff_services.check_survey_kind(survey=self.instance, kind=kind)
-        return kind
-
-
-class FollowUpAdminForm(forms.ModelForm):
-    class Meta:
-        model = FollowUp
-        fields = ["assigned_to", "status", "note"]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        closing = data.get("status") == FollowUp.Status.CLOSED and self.instance.status != FollowUp.Status.CLOSED
-        if closing and not (data.get("note") or "").strip():
-            self.add_error("note", ValidationError("Write what you did to close the loop."))
-        return data
 
 
 def _text_save(request: HttpRequest, form: ModelForm, parent: Model | None) -> SurveyText:
@@ -110,7 +84,6 @@ class SurveyTextInline(admin.StackedInline):
 class SurveyAdmin(ServiceModelAdmin):
     writes = SURVEY
     inline_writes = {SurveyText: SURVEY_TEXT}
-    form = SurveyAdminForm
     list_display = ["name", "slug", "kind", "is_active", "recontact_rule", "recontact_days", "trigger"]
     list_filter = ["kind", "is_active", "trigger"]
     prepopulated_fields = {"slug": ["name"]}
@@ -172,7 +145,6 @@ class ResponseAdmin(NotAddedMixin, ServiceModelAdmin):
 @admin.register(FollowUp)
 class FollowUpAdmin(NotAddedMixin, ServiceModelAdmin):
     writes = FOLLOW_UP
-    form = FollowUpAdminForm
     list_display = ["id", "customer", "status", "assigned_to", "created_at", "closed_at"]
     list_filter = ["status"]
     list_select_related = ["customer", "assigned_to"]
