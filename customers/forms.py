@@ -4,8 +4,12 @@ import re
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import F, QuerySet, Value
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 
+from core.formats import staff_name
 from customers.models import Customer, Interaction
 from customers.roles import users_with_a_role
 from customers.services import CUSTOMER_FIELDS
@@ -23,6 +27,23 @@ def clean_country_code(value: str) -> str:
 
 def split_tags(value: str, separator: str = ",") -> list[str]:
     return [t.strip().lower() for t in (value or "").split(separator) if t.strip()]
+
+
+def staff_users() -> QuerySet:
+    """Staff who can own customers and handle interactions (users with a role, customers.roles), in
+    the order of their display names."""
+    display_name = Coalesce(NullIf(Trim(Concat(F("first_name"), Value(" "), F("last_name"))), Value("")), F("username"))
+    return users_with_a_role().annotate(display_name=display_name).order_by("display_name", "username")
+
+
+def label_staff_choices(form: forms.Form) -> forms.Form:
+    """Choices of users in `form` labelled with their display name (core.formats.staff_name), not
+    str(user), so a select shows people as every page does."""
+    user_model = get_user_model()
+    for field in form.fields.values():
+        if isinstance(field, forms.ModelChoiceField) and field.queryset.model is user_model:
+            field.label_from_instance = staff_name
+    return form
 
 
 class CustomerForm(forms.ModelForm):
@@ -53,8 +74,9 @@ class CustomerForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = users_with_a_role()
+        self.fields["owner"].queryset = staff_users()
         self.fields["owner"].empty_label = "Nobody"
+        label_staff_choices(self)
         self.fields["name"].widget.attrs["autofocus"] = True
         if self.instance.pk:
             self.fields["tags_text"].initial = ", ".join(t.name for t in self.instance.tags.all())
@@ -110,7 +132,8 @@ class InteractionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["staff"].queryset = users_with_a_role()
+        self.fields["staff"].queryset = staff_users()
+        label_staff_choices(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -164,7 +187,9 @@ class CustomerImportForm(forms.Form):
 
 
 def tidy_filter_form(form: forms.Form) -> forms.Form:
-    """Presentation of the shared CustomerFilter's form on the list page: date pickers, "Any" for no choice."""
+    """Presentation of the shared CustomerFilter's form on the list page: date pickers, "Any" for no choice,
+    people by their display name."""
+    label_staff_choices(form)
     for field in form.fields.values():
         if isinstance(field, forms.DateField):
             field.widget.input_type = "date"

@@ -7,6 +7,8 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from core.formats import format_money
+
 
 class Language(models.TextChoices):
     ENGLISH = "en", "English"
@@ -225,7 +227,7 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"
+        return format_money(self.amount, self.currency)
 
 
 class EngagementEvent(models.Model):

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
+from core.formats import staff_name
 from customers.models import Customer
 from metrics import formulas
 from surveys.models import FollowUp, Invitation, Response, Survey, SurveyText
@@ -182,7 +183,7 @@ def customer_timeline_items(customer: Customer) -> list[dict[str, Any]]:
         "closed_by", "response"
     )
     for f in follow_ups:
-        who = f.closed_by.get_username() if f.closed_by else "automatically"
+        who = staff_name(f.closed_by, empty="automatically")
         items.append(
             {
                 "at": f.closed_at,

@@ -1,6 +1,7 @@
 """Staff survey pages (agent and above): surveys and response rates, the follow-up queue, sending."""
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -10,6 +11,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
+from core.formats import staff_name
 from customers.filters import customer_filter
 from customers.models import Customer
 from customers.roles import Role, role_required
@@ -121,8 +123,13 @@ def send_to_customers(request: HttpRequest) -> HttpResponse:
                 survey=form.cleaned_data["survey"], customer_ids=ids, created_by=request.user, description=description
             )
             return redirect("surveys:send_job", pk=job.pk)
+    # A chosen person is named as every page names them, not by the id in the query string.
+    cleaned = filterset.form.cleaned_data if valid else {}
+    people = {k: staff_name(v) for k, v in cleaned.items() if isinstance(v, get_user_model())}
     describe = [
-        f"{filterset.form.fields[k].label or k}: {v}" for k, v in params.items() if v and k in filterset.form.fields
+        f"{filterset.form.fields[k].label or k}: {people.get(k, v)}"
+        for k, v in params.items()
+        if v and k in filterset.form.fields
     ]
     context = {
         "form": form,
