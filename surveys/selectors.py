@@ -65,7 +65,11 @@ def surveys_with_rates() -> QuerySet[Survey]:
     """Every survey with invitations sent, answers and opens (response rate = answered / sent)."""
     return Survey.objects.annotate(
         sent_count=Count("invitations", filter=Q(invitations__sent_at__isnull=False)),
-        answered_count=Count("invitations", filter=Q(invitations__answered_at__isnull=False)),
+        # Answers to the invitations counted as sent (an answer marks its invitation sent, so this is
+        # every answer; the rate cannot exceed 100 %).
+        answered_count=Count(
+            "invitations", filter=Q(invitations__answered_at__isnull=False, invitations__sent_at__isnull=False)
+        ),
         opened_count=Count("invitations", filter=Q(invitations__opened_at__isnull=False)),
         reminded_count=Count("invitations", filter=Q(invitations__reminded_at__isnull=False)),
     ).order_by("name")
