@@ -174,7 +174,7 @@ def drill_links(
     segment: Segment, key: str, first: date | None = None, end: date | None = None
 ) -> list[tuple[str, str]]:
     """(label, url) of the lists behind a KPI of the period [first, end); the first one is what the
-    KPI's n counts. Without a period, the segment's customers."""
+    KPI counts (its n, or for churn the customers lost). Without a period, the segment's customers."""
     if first is None or end is None:
         return [("customers", customers_url(segment))]
     bands = [(band, nps_band_url(segment, first, end, band)) for band in ("detractors", "passives", "promoters")]
@@ -188,8 +188,10 @@ def drill_links(
             ("customers at end", end_customers_url(segment, end)),
         ],
         "churn": [
-            ("customers at start", start_customers_url(segment, first)),
             ("lost customers", lost_customers_url(segment, first, end)),
+            ("customers at start", start_customers_url(segment, first)),
+            # Not a count of the period: who may be lost next, by today's churn risk.
+            ("at high churn risk now", customers_url(segment, churn_risk="high")),
         ],
         "clv": [("orders", orders_url(segment, first, end))],
         "aov": [("orders", orders_url(segment, first, end))],

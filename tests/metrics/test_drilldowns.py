@@ -12,9 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.calendar import Group, MonthRange
 from customers.models import Segment
 from metrics import drilldowns
 from metrics.models import CohortCell, LifespanCell, SegmentSnapshot
+from metrics.reports import segment_report
 from metrics.snapshots import build_segment, period_stocks
 from tests.customers.factories import CustomerFactory, InteractionFactory, OrderFactory, SegmentFactory
 from tests.metrics.factories import answer
@@ -185,3 +187,60 @@ def test_interactions_first_responses_and_resolutions_link_exactly(manager_clien
     resolved = quarter_sum(activity, "resolved_count")
     assert resolved == 2
     assert rows_behind(manager_client, drilldowns.interactions_url(activity, FIRST, END, resolved=True)) == resolved
+
+
+@pytest.fixture
+def history(answers, activity) -> Segment:
+    """Customers, answers, orders and interactions together, snapshots rebuilt."""
+    build_segment(answers, months=12, today=TODAY)
+    return answers
+
+
+COUNT_COLUMNS = {
+    "retention": ["S (start)", "N (new)", "E (end)", "Lost"],
+    "nps-distribution": ["Promoters", "Passives", "Detractors"],
+    "nps": ["Answers"],
+    "csat": ["Answers"],
+    "ces": ["Answers"],
+    "revenue": ["Orders"],
+    "cohorts": ["Customers"],
+}
+
+
+@pytest.mark.parametrize("group", [Group.MONTH, Group.QUARTER])
+def test_every_count_the_report_shows_links_to_a_list_of_that_length(manager_client, history, group):
+    report = segment_report(segment=history, months=MonthRange(FIRST, date(2026, 3, 1)), group=group)
+    followed = 0
+    for key, columns in COUNT_COLUMNS.items():
+        table = report.tables[key]
+        for row in table.rows:
+            for column in columns:
+                cell = row[table.headers.index(column)]
+                assert isinstance(cell.value, int), (key, column)
+                assert rows_behind(manager_client, cell.href) == cell.value, (key, row[0].text, column, cell.href)
+                followed += 1
+    # 11 count columns per month or quarter row, and the three cohorts (January to March) in both.
+    assert followed == (11 + 3 if group == Group.QUARTER else 3 * 11 + 3)
+    # The KPI cards: the first link lists what the figure's n counts (churn: the customers lost).
+    kpis = {kpi.metric.key: kpi for kpi in report.kpis}
+    for key in ("nps", "csat", "ces", "retention", "aov", "clv", "first_response", "resolution"):
+        kpi = kpis[key]
+        assert rows_behind(manager_client, kpi.links[0][1]) == kpi.current.n, key
+    s, n, e, lost = quarter_stocks(history)
+    assert [rows_behind(manager_client, url) for _label, url in kpis["retention"].links] == [s, n, e]
+    assert rows_behind(manager_client, kpis["churn"].links[0][1]) == lost
+    assert kpis["churn"].current.extra == f"{lost} lost"
+
+
+def test_cohort_cells_of_the_rendered_table_link_to_the_customers_they_count(manager_client, history):
+    report = segment_report(segment=history, months=MonthRange(date(2025, 6, 1), date(2026, 3, 1)))
+    cells = {(c.cohort_month, c.months_since): c for c in CohortCell.objects.filter(segment=history)}
+    checked = 0
+    for row in report.tables["cohorts"].rows:
+        cohort_month = date.fromisoformat(f"{row[0].text}-01")
+        for since, cell in enumerate(row[2:]):
+            if cell.value is None:
+                continue
+            assert rows_behind(manager_client, cell.href) == cells[(cohort_month, since)].active
+            checked += 1
+    assert checked > 10
