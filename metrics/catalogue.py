@@ -8,6 +8,7 @@ the comparison and the API's `rates` all read these: nothing else derives a rate
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from customers.models import Segment
@@ -137,9 +138,9 @@ class Metric:
     detail: Callable[[Totals], str] = lambda t: ""  # a second figure shown small
     margin: str = ""  # the RATES key of its 95 % margin of error
 
-    def links(self, segment: Segment) -> list[tuple[str, str]]:
-        """Where the customers behind the figure are."""
-        return drill_links(segment, self.key)
+    def links(self, segment: Segment, first: date | None = None, end: date | None = None) -> list[tuple[str, str]]:
+        """Where the customers (or rows) behind the figure of the period [first, end) are."""
+        return drill_links(segment, self.key, first, end)
 
 
 def _net_growth_text(t: Totals) -> str:
