@@ -44,7 +44,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncMonth, TruncQuarter, TruncYear
 from django.utils import timezone
 
-from core.calendar import MonthRange, add_months, month_start, month_starts, next_month
+from core.calendar import MonthRange, add_months, month_start, month_starts, next_month, report_today, report_zone
 from customers.models import Customer, EngagementEvent, Interaction, Order, Referral, Segment
 from customers.selectors import segment_customer_ids
 from metrics.models import CohortCell, LifespanCell, SegmentSnapshot
@@ -143,8 +143,8 @@ def months_to_build(today: date, zone: ZoneInfo) -> int:
 
 def window(*, months: int | None = None, today: date | None = None) -> Window:
     """The months a run rebuilds: the last `months`, or (by default) every month with data (months_to_build)."""
-    zone = ZoneInfo(settings.TIME_ZONE)
-    today = today or timezone.localdate(timezone=zone)
+    zone = report_zone()
+    today = today or report_today()
     starts = month_starts(months or months_to_build(today, zone), today)
     periods: list[tuple[str, date, date]] = [(SegmentSnapshot.Period.MONTH, m, next_month(m)) for m in starts]
     for m in starts:
