@@ -8,8 +8,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
+from django.utils import timezone
 
 from core.formats import staff_name
+from customers.lifecycle import reconcile_stage
 from customers.models import Customer, Interaction
 from customers.roles import users_with_a_role
 from customers.services import CUSTOMER_FIELDS
@@ -92,6 +94,18 @@ class CustomerForm(forms.ModelForm):
         acquired, churned = data.get("acquired_at"), data.get("churned_at")
         if acquired and churned and churned < acquired:
             self.add_error("churned_at", "The churn date cannot be before the acquisition date.")
+        if "lifecycle_stage" in data and "churned_at" in data:
+            # Before the model's check constraint sees them: the stage follows the churn date.
+            try:
+                data["lifecycle_stage"], data["churned_at"] = reconcile_stage(
+                    stage=data["lifecycle_stage"],
+                    churned_at=data["churned_at"],
+                    stage_before=self.instance.lifecycle_stage,
+                    churned_before=self.instance.churned_at,
+                    today=timezone.localdate(),
+                )
+            except ValidationError as error:
+                self.add_error(None, error)
         return data
 
     def service_fields(self) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from customers.lifecycle import reconcile_stage
 from customers.models import Customer, EngagementEvent, Interaction, InteractionReply, Order, Referral, Tag
 from customers.roles import check_has_a_role
 from metrics.stale import mark_customers_stale
@@ -84,17 +85,32 @@ def tags_from_names(names: Iterable[str]) -> list[Tag]:
     return list(Tag.objects.filter(name__in=clean))
 
 
+def _follow_churn(customer: Customer, before: Customer) -> list[str]:
+    """Make the stage and churn date agree (customers.lifecycle); the names of the fields it changed."""
+    stage, churned_at = reconcile_stage(
+        stage=customer.lifecycle_stage,
+        churned_at=customer.churned_at,
+        stage_before=before.lifecycle_stage,
+        churned_before=before.churned_at,
+        today=timezone.localdate(),
+    )
+    changed = [n for n, v in (("lifecycle_stage", stage), ("churned_at", churned_at)) if getattr(customer, n) != v]
+    customer.lifecycle_stage, customer.churned_at = stage, churned_at
+    return changed
+
+
 def customer_create(
     *, actor: AbstractBaseUser | None = None, tags: Iterable[str] | None = None, **fields: Any
 ) -> Customer:
     """Create a customer from CUSTOMER_FIELDS (external_id and name required) and tag names.
 
     Raises ValidationError (unique external id, email, churned before acquired, an owner without a
-    role...) and saves nothing then.
+    role...) and saves nothing then. The stage follows the churn date (customers.lifecycle.reconcile_stage).
     Side effects: a "Created" audit record; the new customer is marked stale so its metrics row is computed.
     """
     _check_fields(fields, CUSTOMER_FIELDS)
     customer = Customer(**fields)
+    _follow_churn(customer, Customer())
     if customer.country:
         customer.country = customer.country.upper()
     customer.full_clean()
@@ -114,11 +130,15 @@ def customer_update(
     """Change the given CUSTOMER_FIELDS of `customer`; `tags` (names), when given, replaces its tags.
 
     Raises ValidationError and leaves the row unchanged when the result is invalid (a new owner must
-    hold a role; an owner who lost theirs stays until someone changes it).
+    hold a role; an owner who lost theirs stays until someone changes it). The stage and the
+    churn date follow each other (customers.lifecycle.reconcile_stage: e.g. stage churned without a
+    date churns the customer today, leaving churned clears the date).
     Side effects: an audit record of the changed fields; marks the customer stale when a field its
     figures depend on (acquired, churned, stage) changed.
     """
+    before = Customer(lifecycle_stage=customer.lifecycle_stage, churned_at=customer.churned_at)
     changed = _apply_fields(customer, fields, CUSTOMER_FIELDS)
+    changed += [name for name in _follow_churn(customer, before) if name not in changed]
     if customer.country:
         customer.country = customer.country.upper()
     customer.full_clean()

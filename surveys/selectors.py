@@ -1,8 +1,9 @@
 """Reads of the surveys app, for views, emails, the profile panel and the timeline."""
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -14,6 +15,9 @@ from customers.models import Customer
 from metrics import formulas
 from surveys.models import FollowUp, Invitation, Response, Survey, SurveyText
 from surveys.tokens import hash_token
+
+if TYPE_CHECKING:
+    from surveys.filters import ResponseListFilter
 
 LANGUAGE_CODES = [code for code, _ in settings.LANGUAGES]
 # token_urlsafe(24) gives 32 characters; anything far outside this shape is not one of ours.
@@ -197,3 +201,13 @@ def customer_timeline_items(customer: Customer) -> list[dict[str, Any]]:
             }
         )
     return sorted(items, key=lambda i: i["at"], reverse=True)
+
+
+def response_list(params: Mapping[str, Any]) -> tuple["ResponseListFilter", QuerySet[Response]]:
+    """The staff list of answers: ResponseListFilter applied to `params`, newest first, with what each
+    row shows (customer, survey). An invalid filter shows no rows (the form says why)."""
+    from surveys.filters import ResponseListFilter
+
+    filterset = ResponseListFilter(params, queryset=Response.objects.all())
+    queryset = filterset.qs if filterset.is_valid() else Response.objects.none()
+    return filterset, queryset.select_related("customer", "invitation__survey").order_by("-submitted_at", "-id")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.formats import staff_name
 from customers.filters import customer_filter
 from customers.models import Customer
+from customers.record_views import filtered_list_page
 from customers.roles import Role, role_required
 from surveys.forms import BulkSendForm, FollowUpCloseForm, InviteForm
 from surveys.models import FollowUp, SurveySendJob
@@ -25,6 +26,9 @@ from surveys.selectors import (
     survey_responses,
     survey_score_distribution,
     surveys_with_rates,
+)
+from surveys.selectors import (
+    response_list as selectors_response_list,
 )
 from surveys.services import follow_up_close, invitation_send, send_job_create
 from surveys.tokens import invitation_url
@@ -200,3 +204,10 @@ def customer_invite(request: HttpRequest, customer_pk: int) -> HttpResponse:
         return redirect(profile)
     context = {"customer": customer, "invitation": outcome.invitation, "url": invitation_url(outcome.token)}
     return render(request, "surveys/invitation_created.html", context, status=201)
+
+
+@role_required(Role.AGENT)
+@require_GET
+def response_list(request: HttpRequest) -> HttpResponse:
+    """Survey answers (ResponseListFilter), e.g. a report period's detractors; comments included."""
+    return filtered_list_page(request, selectors_response_list, "surveys/response_list.html")

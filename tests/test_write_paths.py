@@ -677,6 +677,9 @@ PAGE_WRITES: dict[str, str] = {
 }
 PAGE_READS = {
     "customers:list",
+    "customers:interactions",
+    "customers:orders",
+    "surveys:responses",
     "surveys:thanks",
     "surveys:list",
     "surveys:follow_ups",
@@ -722,7 +725,7 @@ def test_page_customer_create_and_edit(agent_client, agent, outsider):
     assert customer.pk in stale_ids() and last_history_user(Customer, customer.pk) == agent
     assert outsider not in CustomerForm().fields["owner"].queryset
     StaleCustomer.objects.all().delete()
-    edited = agent_client.post(reverse("customers:edit", args=[customer.pk]), {**fields, "churned_at": "2026-02-01"})
+    edited = agent_client.post(reverse("customers:edit", args=[customer.pk]), {**fields, "lifecycle_stage": "churned", "churned_at": "2026-02-01"})
     assert edited.status_code == 302
     assert customer.pk in stale_ids() and last_history_user(Customer, customer.pk) == agent
 
