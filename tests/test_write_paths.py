@@ -725,7 +725,8 @@ def test_page_customer_create_and_edit(agent_client, agent, outsider):
     assert customer.pk in stale_ids() and last_history_user(Customer, customer.pk) == agent
     assert outsider not in CustomerForm().fields["owner"].queryset
     StaleCustomer.objects.all().delete()
-    edited = agent_client.post(reverse("customers:edit", args=[customer.pk]), {**fields, "lifecycle_stage": "churned", "churned_at": "2026-02-01"})
+    churned = {**fields, "lifecycle_stage": "churned", "churned_at": "2026-02-01"}
+    edited = agent_client.post(reverse("customers:edit", args=[customer.pk]), churned)
     assert edited.status_code == 302
     assert customer.pk in stale_ids() and last_history_user(Customer, customer.pk) == agent
 
