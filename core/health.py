@@ -45,12 +45,15 @@ def _last_full_recompute(database_ok: bool) -> dict[str, Any]:
         return {"ok": False, "error": "database unavailable"}
     from metrics.models import RecomputeRun
 
-    finished = (
-        RecomputeRun.objects.filter(status=RecomputeRun.Status.DONE)
-        .order_by("-finished_at")
-        .values_list("finished_at", flat=True)
-        .first()
-    )
+    try:
+        finished = (
+            RecomputeRun.objects.filter(status=RecomputeRun.Status.DONE)
+            .order_by("-finished_at")
+            .values_list("finished_at", flat=True)
+            .first()
+        )
+    except Exception as exc:  # noqa: BLE001 - the health check itself never fails.
+        return {"ok": False, "error": type(exc).__name__}
     if finished is None:
         return {"ok": False, "age_seconds": None}
     age = (timezone.now() - finished).total_seconds()
