@@ -207,6 +207,11 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 # Served by whitenoise from STATIC_ROOT (run `manage.py collectstatic` at deploy); hashed, compressed
 # names in production, plain files while developing.
+# While developing, whitenoise serves straight from the app folders (no collectstatic needed).
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+if DEBUG:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
