@@ -260,6 +260,9 @@ else:
         "socket_timeout": REDIS_SOCKET_TIMEOUT,
         "retry_on_timeout": False,
         "health_check_interval": 25,
+        # A publisher tries to connect once (kombu would otherwise retry for 2 s); the worker's consumer
+        # has its own, endless retry (CELERY_BROKER_CONNECTION_MAX_RETRIES below).
+        "max_retries": 0,
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
 # Workers keep trying through an outage of any length, at start-up too.
