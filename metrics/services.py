@@ -166,7 +166,8 @@ def start_full_recompute(
         if enqueue:
             chunk_ids = [c.pk for c in chunks]
             run_id = run.pk
-            transaction.on_commit(lambda: _enqueue_run(run_id, chunk_ids))
+            # robust: a broker outage must not fail the request that started the run (logged).
+            transaction.on_commit(lambda: _enqueue_run(run_id, chunk_ids), robust=True)
     return run
 
 
