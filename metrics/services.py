@@ -35,7 +35,8 @@ from django.utils import timezone
 
 from customers.models import Customer, Segment
 from metrics.compute import Breakpoints, compute_breakpoints, compute_customers
-from metrics.models import RecomputeChunk, RecomputeRun, StaleCustomer
+from metrics.failures import TRANSIENT, clear_failures, compute_isolating, describe, set_aside
+from metrics.models import RecomputeChunk, RecomputeFailure, RecomputeRun, StaleCustomer
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +84,10 @@ def customers_recompute(*, customer_ids: Iterable[int], only_stale: bool = False
             return 0
     bp = current_breakpoints()
     with transaction.atomic():
-        computed = compute_customers(ids=ids, bp=bp)
-        _clear_marks(marks)
+        computed, failed = compute_isolating(lambda group: compute_customers(ids=group, bp=bp), ids)
+        _clear_marks([(customer_id, marked_at) for customer_id, marked_at in marks if customer_id not in failed])
+        clear_failures(customer_ids=[i for i in ids if i not in failed])
+        set_aside(failed)
     return computed
 
 
@@ -99,12 +102,16 @@ def _clear_marks(marks: list[tuple[int, object]]) -> None:
 
 def stale_sweep(*, grace: timedelta = timedelta(seconds=30)) -> int:
     """Recompute customers still marked stale `grace` after their mark (their own task normally got there
-    first), in bounded batches, oldest marks first. Returns how many customers were recomputed."""
+    first), in bounded batches, oldest marks first. Customers set aside after a failure (RecomputeFailure)
+    wait for their retry time, so they never hold the oldest places of every batch. Returns how many
+    customers were recomputed."""
     total = 0
-    cutoff = timezone.now() - grace
+    now = timezone.now()
+    cutoff = now - grace
     for _ in range(SWEEP_MAX_BATCHES):
         ids = list(
             StaleCustomer.objects.filter(marked_at__lte=cutoff)
+            .exclude(customer_id__in=RecomputeFailure.objects.filter(retry_after__gt=now).values("customer_id"))
             .order_by("marked_at", "customer_id")
             .values_list("customer_id", flat=True)[:SWEEP_BATCH]
         )
@@ -203,16 +210,22 @@ def chunk_process(*, chunk_id: int, enqueue_snapshots: bool = True) -> bool:
             customer_id__gte=chunk.first_customer_id, customer_id__lte=chunk.last_customer_id
         ).values_list("customer_id", "marked_at")
     )
+    bp = Breakpoints.from_json(run.rfm_breakpoints)
     with transaction.atomic():
-        compute_customers(
-            id_range=(chunk.first_customer_id, chunk.last_customer_id),
-            bp=Breakpoints.from_json(run.rfm_breakpoints),
-        )
-        _clear_marks(marks)
-        claimed = RecomputeChunk.objects.filter(pk=chunk.pk, done_at__isnull=True).update(done_at=timezone.now())
+        failed = _chunk_compute(chunk, bp)
+        _clear_marks([(customer_id, marked_at) for customer_id, marked_at in marks if customer_id not in failed])
+        computed = RecomputeFailure.objects.filter(
+            customer_id__gte=chunk.first_customer_id, customer_id__lte=chunk.last_customer_id
+        ).exclude(customer_id__in=list(failed))
+        computed.delete()
+        set_aside(failed, run_id=run.pk)
+        now = timezone.now()
+        claimed = RecomputeChunk.objects.filter(pk=chunk.pk, done_at__isnull=True).update(done_at=now)
         if not claimed:
             return False
-        RecomputeRun.objects.filter(pk=run.pk).update(chunks_done=F("chunks_done") + 1)
+        RecomputeRun.objects.filter(pk=run.pk).update(
+            chunks_done=F("chunks_done") + 1, customers_failed=F("customers_failed") + len(failed), progressed_at=now
+        )
         last = RecomputeRun.objects.filter(
             pk=run.pk, status=RecomputeRun.Status.RUNNING, chunks_done__gte=F("total_chunks")
         ).update(status=RecomputeRun.Status.SNAPSHOTTING)
@@ -221,6 +234,26 @@ def chunk_process(*, chunk_id: int, enqueue_snapshots: bool = True) -> bool:
 
             transaction.on_commit(lambda: build_snapshots.delay(run.pk))
     return bool(last)
+
+
+def _chunk_compute(chunk: RecomputeChunk, bp: Breakpoints) -> dict[int, str]:
+    """Compute a chunk's id range in one statement; if that fails, find its failing customers by splitting
+    (metrics.failures) and write everyone else. Returns {customer id: error} of the failing ones."""
+    try:
+        with transaction.atomic():
+            compute_customers(id_range=(chunk.first_customer_id, chunk.last_customer_id), bp=bp)
+        return {}
+    except TRANSIENT:
+        raise
+    except Exception as exc:  # noqa: BLE001 - isolated below; a failure the split cannot pin down re-raises.
+        logger.warning("Chunk %s failed as a whole (%s); splitting it", chunk.pk, describe(exc))
+    ids = list(
+        Customer.objects.filter(id__gte=chunk.first_customer_id, id__lte=chunk.last_customer_id)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    _, failed = compute_isolating(lambda group: compute_customers(ids=group, bp=bp), ids, whole_failed=True)
+    return failed
 
 
 def snapshots_build(*, run_id: int, progress: Callable[[int, int], None] | None = None) -> bool:
