@@ -160,6 +160,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Seeds django-celery-beat's tables; edit the schedules in the admin afterwards.
 CELERY_BEAT_SCHEDULE = {
     "metrics-sweep-stale": {"task": "metrics.tasks.sweep_stale", "schedule": 60.0},
+    "metrics-watch-runs": {"task": "metrics.tasks.watch_runs", "schedule": 60.0},
     "metrics-full-recompute": {
         "task": "metrics.tasks.start_full_recompute",
         "schedule": crontab(hour=2, minute=15),

@@ -224,7 +224,10 @@ def chunk_process(*, chunk_id: int, enqueue_snapshots: bool = True) -> bool:
         if not claimed:
             return False
         RecomputeRun.objects.filter(pk=run.pk).update(
-            chunks_done=F("chunks_done") + 1, customers_failed=F("customers_failed") + len(failed), progressed_at=now
+            chunks_done=F("chunks_done") + 1,
+            customers_failed=F("customers_failed") + len(failed),
+            progressed_at=now,
+            watchdog_attempts=0,
         )
         last = RecomputeRun.objects.filter(
             pk=run.pk, status=RecomputeRun.Status.RUNNING, chunks_done__gte=F("total_chunks")
@@ -320,7 +323,7 @@ def segment_part_process(*, job_id: int, part: str, today: date | None = None, e
     on redelivery, for the parts not yet done). Safe to run again: a part writes only its own columns.
     Returns True if this call finished the run."""
     from metrics.models import RecomputeSegment
-    from metrics.snapshots import PARTS, STOCKS, compute_part, freeze_members, job_members, window
+    from metrics.snapshots import PARTS, STOCKS, compute_part, freeze_members, job_members, window, write_segment
 
     job = RecomputeSegment.objects.filter(pk=job_id).select_related("segment").first()
     if job is None or job.done_at is not None or part not in PARTS:
@@ -334,7 +337,7 @@ def segment_part_process(*, job_id: int, part: str, today: date | None = None, e
     if segment is not None and part != STOCKS and STOCKS not in job.parts_done:
         # Too early: the membership is not frozen yet. The stocks part enqueues this part when it is done.
         return False
-    write = None
+    draft = None
     if segment is not None:
         win = window(today=today)
         now = timezone.now()
@@ -344,24 +347,29 @@ def segment_part_process(*, job_id: int, part: str, today: date | None = None, e
                 RecomputeSegment.objects.filter(pk=job.pk).update(all_customers=members.everyone)
         else:
             members = job_members(job.pk, everyone=job.all_customers is not False)
-        write = compute_part(segment, part, members=members, win=win, now=now)
+        draft = compute_part(segment, part, members=members, win=win, now=now)
     with transaction.atomic():
-        # Parts of one job write the same rows and count on the same job row: its lock makes them take turns.
+        # Parts of one job count and keep their drafts on the same job row: its lock makes them take turns.
         locked = (
             RecomputeSegment.objects.select_for_update()
             .filter(pk=job.pk)
             .order_by()
-            .values_list("parts_done", "done_at")
+            .values_list("parts_done", "done_at", "drafts")
             .first()
         )
         if locked is None or locked[1] is not None or part in locked[0]:
             return False
-        if write is not None:
-            write()
+        drafts = {**locked[2], part: draft} if draft is not None else locked[2]
         # A deleted segment has nothing left to build: every part counts as done.
         done = list(PARTS) if segment is None else [*locked[0], part]
-        RecomputeSegment.objects.filter(pk=job.pk).update(parts_done=done)
-        if not set(PARTS) <= set(done):
+        finishing = set(PARTS) <= set(done)
+        if finishing and segment is not None:
+            # The last part writes the segment's rows whole from every part's draft, in this transaction.
+            write_segment(segment, drafts)
+            drafts = {}
+        RecomputeRun.objects.filter(pk=job.run_id).update(progressed_at=timezone.now(), watchdog_attempts=0)
+        RecomputeSegment.objects.filter(pk=job.pk).update(parts_done=done, drafts=drafts)
+        if not finishing:
             if part == STOCKS and enqueue:
                 transaction.on_commit(lambda: _enqueue_parts(job.pk, today))
             return False
