@@ -134,6 +134,9 @@ EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Rapport <no-reply@rapport.example>")
 # Absolute links in emails (survey invitations) start with this.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# ISO 4217 code that revenue, AOV, CLV and RFM are computed in; orders in other currencies are converted
+# at the ExchangeRate in effect on their day (customers.money).
+BASE_CURRENCY = env_str("BASE_CURRENCY", "USD").upper()
 
 # Celery. The embedded default needs no server: kombu's filesystem transport in var/broker.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

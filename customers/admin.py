@@ -2,13 +2,26 @@
 raw-id or autocomplete widgets (never a <select> of every customer), change lists skip the full
 count, and the inlines on a customer show only its latest rows."""
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from customers.models import Customer, EngagementEvent, Interaction, InteractionReply, Order, Referral, Segment, Tag
+from customers.models import (
+    Customer,
+    EngagementEvent,
+    ExchangeRate,
+    Interaction,
+    InteractionReply,
+    Order,
+    Referral,
+    Segment,
+    Tag,
+)
+from customers.money import apply_rate
 
 INLINE_LATEST = 20
 
@@ -67,8 +80,25 @@ class InteractionInline(admin.TabularInline):
     verbose_name_plural = f"interactions (latest {INLINE_LATEST}; open one for its replies)"
 
 
+class OrderAdminForm(forms.ModelForm):
+    """Sets the base amount at the rate of the order's day; a missing rate is a form error on currency."""
+
+    class Meta:
+        model = Order
+        fields = ["customer", "external_id", "amount", "currency", "ordered_at", "referred_by"]
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if not self.errors:
+            try:
+                apply_rate(self.instance)
+            except ValidationError as exc:
+                self._update_errors(exc)
+
+
 class OrderInline(admin.TabularInline):
     model = Order
+    form = OrderAdminForm
     fk_name = "customer"
     formset = latest_formset("ordered_at")
     fields = ["ordered_at", "amount", "currency", "external_id", "referred_by"]
@@ -142,7 +172,9 @@ class InteractionReplyAdmin(admin.ModelAdmin):
 
 @admin.register(Order)
 class OrderAdmin(CustomerExternalIdSearchMixin, admin.ModelAdmin):
-    list_display = ["id", "customer", "amount", "currency", "ordered_at", "external_id", "referred_by"]
+    form = OrderAdminForm
+    list_display = ["id", "customer", "amount", "currency", "amount_base", "ordered_at", "external_id", "referred_by"]
+    readonly_fields = ["amount_base", "exchange_rate"]
     # A filter on currency would run SELECT DISTINCT over every order on each page view.
     list_filter = [("referred_by", admin.EmptyFieldListFilter)]
     search_fields = ["external_id__exact"]
@@ -186,3 +218,13 @@ class SegmentAdmin(admin.ModelAdmin):
     raw_id_fields = ["members"]
     autocomplete_fields = ["created_by"]
     readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Dated rates to the base currency; bulk loads with manage.py import_exchange_rates FILE.csv."""
+
+    list_display = ["currency", "valid_from", "rate", "created_at"]
+    list_filter = ["currency"]
+    search_fields = ["currency__exact"]
+    date_hierarchy = "valid_from"

@@ -1,11 +1,16 @@
 """Customers and everything that happens with them: interactions, orders, engagement events."""
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
+
+from customers.currencies import validate_currency
 
 
 class Language(models.TextChoices):
@@ -194,15 +199,48 @@ class InteractionReply(models.Model):
         return f"Reply to {self.interaction_id}"
 
 
+class ExchangeRate(models.Model):
+    """How many units of settings.BASE_CURRENCY one unit of `currency` was worth from `valid_from` on, until
+    the next row of the same currency. Orders take the rate in effect on their day (customers.money)."""
+
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    valid_from = models.DateField(help_text="First day (in TIME_ZONE) this rate applies to.")
+    rate = models.DecimalField(
+        max_digits=20,
+        decimal_places=10,
+        validators=[MinValueValidator(Decimal("0.0000000001"))],
+        help_text="Units of the base currency per unit of this currency.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["currency", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "valid_from"], name="exchange_rate_one_per_day"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchange_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate} (from {self.valid_from})"
+
+
 class Order(models.Model):
-    """A purchase. Money is a Decimal in the order's currency."""
+    """A purchase: the amount in the currency it was paid in, and the same amount in settings.BASE_CURRENCY
+    at the exchange rate of its day, which every metric sums (never amounts in different currencies)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
     external_id = models.CharField(
         max_length=64, unique=True, null=True, blank=True, help_text="Id in the shop; makes ingest idempotent."
     )
     amount = models.DecimalField(max_digits=12, decimal_places=2)
-    currency = models.CharField(max_length=3, default="USD")
+    currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
+    # Set by the order services and the ingest (customers.money); bounded so that metric totals cannot overflow.
+    amount_base = models.DecimalField(
+        max_digits=16, decimal_places=2, default=0, help_text="The amount in the base currency at exchange_rate."
+    )
+    exchange_rate = models.DecimalField(
+        max_digits=20, decimal_places=10, default=1, help_text="Base currency per unit of the order's currency."
+    )
     ordered_at = models.DateTimeField(default=timezone.now)
     referred_by = models.ForeignKey(
         Customer,

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Customer, EngagementEvent, Interaction, InteractionReply, Order, Referral, Tag
+from customers.money import apply_rate
 from metrics.stale import mark_customers_stale
 
 # Fields of Customer that staff may set directly, in the order forms show them. The customer form,
@@ -326,7 +327,8 @@ def order_create(
     external_id: str | None = None,
     referred_by: Customer | None = None,
 ) -> Order:
-    """Record a purchase. Preconditions: amount >= 0; external_id unique when given.
+    """Record a purchase. Preconditions: amount >= 0; external_id unique when given; an exchange rate of
+    the currency on the order's day unless it is the base currency (else ValidationError on currency).
 
     Side effects: marks the customer (and the referring customer, whose advocacy revenue grows) stale.
     """
@@ -339,6 +341,7 @@ def order_create(
         referred_by=referred_by,
     )
     order.full_clean()
+    apply_rate(order)
     with transaction.atomic():
         order.save()
         mark_customers_stale(customer_ids=sorted(_order_customer_ids(order)))
@@ -416,6 +419,9 @@ def order_update(*, order: Order, **fields: Any) -> Order:
         fields["currency"] = fields["currency"].upper()
     changed = _apply_fields(order, fields, ORDER_FIELDS)
     order.full_clean()
+    if {"amount", "currency", "ordered_at"} & set(changed):
+        apply_rate(order)
+        changed = [*changed, "amount_base", "exchange_rate"]
     with transaction.atomic():
         if changed:
             order.save(update_fields=changed)

@@ -494,8 +494,9 @@ def _flow_specs(part: str) -> list[_Flow]:
                 "ordered_at",
                 {
                     "orders": Count("id"),
-                    "revenue": Sum("amount"),
-                    "referred_revenue": Sum("amount", filter=Q(referred_by__isnull=False)),
+                    # In the base currency (customers.money), never a sum of different currencies.
+                    "revenue": Sum("amount_base"),
+                    "referred_revenue": Sum("amount_base", filter=Q(referred_by__isnull=False)),
                 },
                 {"revenue": money, "referred_revenue": money},
             ),

@@ -142,7 +142,9 @@ def _check(customer_plans: list[Plan]) -> None:
             external_id=f"P{n}", name=f"Customer {n}", acquired_at=plan.acquired, churned_at=plan.churned
         )
         customers.append(customer)
-        Order.objects.bulk_create(Order(customer=customer, amount=amount, ordered_at=at) for at, amount in plan.orders)
+        Order.objects.bulk_create(
+            Order(customer=customer, amount=amount, amount_base=amount, ordered_at=at) for at, amount in plan.orders
+        )
         for kind, score, at in plan.answers:
             answer(customer, kind, score, at)
 
