@@ -350,3 +350,65 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CustomerImportJob(models.Model):
+    """A CSV import run by a Celery task (customers.import_jobs); its page shows the progress and the report.
+
+    The file is kept in the row (any worker on any host can read it) until the job finishes.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to start"
+        RUNNING = "running", "Checking the rows"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Failed"
+
+    data = models.BinaryField(editable=False)
+    file_name = models.CharField(max_length=255, blank=True)
+    file_size = models.PositiveIntegerField(default=0)
+    valid_rows_only = models.BooleanField(default=False)
+    update_existing = models.BooleanField(default=False)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    rows_checked = models.PositiveIntegerField(default=0)
+    # ImportResult.as_json() once finished; file_error when the file itself could not be read.
+    report = models.JSONField(default=dict, blank=True)
+    file_error = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Import {self.file_name or self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class PrivacyAction(models.Model):
+    """Audit of a data-protection request on a customer (PDPA TH/MY/TW): a copy exported or data erased.
+
+    Holds no personal data itself: the customer is named by id only, so the record survives an erasure.
+    """
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", "Exported a copy"
+        ERASE = "erase", "Erased personal data"
+
+    customer = models.ForeignKey(Customer, null=True, on_delete=models.SET_NULL, related_name="privacy_actions")
+    customer_ref = models.BigIntegerField(help_text="The customer's id, kept if the customer row is deleted.")
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    performed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    performed_at = models.DateTimeField(default=timezone.now)
+    channel = models.CharField(max_length=8, default="page", help_text="page or api")
+
+    class Meta:
+        ordering = ["-performed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of customer {self.customer_ref}"
