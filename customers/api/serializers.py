@@ -208,3 +208,7 @@ class BulkItemErrorSerializer(serializers.Serializer):
 class BulkErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     errors = BulkItemErrorSerializer(many=True, required=False)
+
+
+class ErasureRequestSerializer(serializers.Serializer):
+    confirm = serializers.CharField(max_length=64, help_text="The customer's current external_id, to confirm.")
