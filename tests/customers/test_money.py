@@ -131,7 +131,7 @@ def test_the_profile_shows_the_original_amount_and_the_base_amount(agent_client,
     customer = CustomerFactory()
     services.order_create(customer=customer, amount=Decimal("1000.00"), currency="THB", ordered_at=LATE_MARCH)
     page = agent_client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
-    assert "1000.00 THB" in page and "28.00 USD" in page
+    assert "1,000.00 THB" in page and "28.00 USD" in page
 
 
 def test_exchange_rates_import_from_csv_all_or_nothing(tmp_path):
