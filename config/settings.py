@@ -236,6 +236,9 @@ EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Rapport <no-reply@rapport.example>")
 # Absolute links in emails (survey invitations) start with this.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# ISO 4217 code that revenue, AOV, CLV and RFM are computed in; orders in other currencies are converted
+# at the ExchangeRate in effect on their day (customers.money).
+BASE_CURRENCY = env_str("BASE_CURRENCY", "USD").upper()
 
 # Celery. The embedded default needs no server: kombu's filesystem transport in var/broker.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -299,6 +302,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Seeds django-celery-beat's tables; edit the schedules in the admin afterwards.
 CELERY_BEAT_SCHEDULE = {
     "metrics-sweep-stale": {"task": "metrics.tasks.sweep_stale", "schedule": 60.0},
+    "metrics-watch-runs": {"task": "metrics.tasks.watch_runs", "schedule": 60.0},
     "metrics-full-recompute": {
         "task": "metrics.tasks.start_full_recompute",
         "schedule": crontab(hour=2, minute=15),
