@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers.models import Segment
-from metrics.models import CustomerMetrics, SegmentSnapshot, StaleCustomer
 from metrics.catalogue import rate
+from metrics.models import CustomerMetrics, SegmentSnapshot, StaleCustomer
 from metrics.report_selectors import snapshot_totals
 from metrics.selectors import customer_figures
 from metrics.services import customers_recompute
