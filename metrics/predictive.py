@@ -30,17 +30,21 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
 __all__ = [
+    "DAYS_PER_MONTH",
     "BgNbd",
     "GammaGamma",
     "InsufficientData",
     "fit_bg_nbd",
     "fit_gamma_gamma",
+    "predicted_value",
 ]
 
 #: Fewest customers a fit accepts, and fewest with a repeat purchase.
 MIN_CUSTOMERS = 20
 MIN_REPEAT_CUSTOMERS = 10
 _MAX_LOG_PARAM = 30.0  # exp(30) ≈ 1e13: beyond this a parameter is degenerate, not estimated
+
+DAYS_PER_MONTH = 365.25 / 12
 
 Array = NDArray[np.float64]
 
@@ -140,8 +144,11 @@ class BgNbd:
         # (1-z)^(a-1) · 2F1(a+b-1-r, a-1; a+b+x-1; z): its series ends for a → 1 and never
         # multiplies a divergent 2F1 near z = 1 by a vanishing power.
         tail = np.exp((a - 1.0) * np.log1p(-z)) * special.hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
-        direct = np.exp((r + x) * np.log1p(-z)) * special.hyp2f1(r + x, b + x, a + b + x - 1.0, z)
-        tail = np.where(np.isfinite(tail), tail, direct)
+        bad = ~np.isfinite(tail)
+        if np.any(bad):
+            tail = np.array(tail, dtype=np.float64)
+            xb, zb = x[bad], z[bad]
+            tail[bad] = np.exp((r + xb) * np.log1p(-zb)) * special.hyp2f1(r + xb, b + xb, a + b + xb - 1.0, zb)
         numerator = (a + b + x - 1.0) / (a - 1.0) * (1.0 - tail)
         expected = numerator * special.expit(-self._log_dropout_odds(x, t_x, age_))
         expected = np.where(t_ == 0, 0.0, expected)
@@ -293,3 +300,42 @@ def fit_gamma_gamma(frequency: ArrayLike, monetary: ArrayLike) -> GammaGamma:
         n=n,
         fit_seconds=time.perf_counter() - started,
     )
+
+
+# --------------------------------------------------------------------------- value
+
+
+def predicted_value(
+    bg: BgNbd,
+    gg: GammaGamma,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    age: ArrayLike,
+    monetary: ArrayLike,
+    *,
+    months: int = 12,
+    annual_discount_rate: float = 0.0,
+    unit_per_month: float = DAYS_PER_MONTH,
+) -> Array:
+    """Expected value of the next ``months`` months, discounted monthly.
+
+    Σₘ (E[purchases by month m] − E[purchases by month m−1]) × expected spend / (1 + d)^(m/12),
+    with d the annual discount rate and a month of ``unit_per_month`` time units (a twelfth of
+    365.25 days by default, for inputs in days): Fader, Hardie & Lee's discounted expected
+    residual transactions, cut at a horizon, times the Gamma-Gamma expected spend.
+    """
+    if months < 1:
+        raise ValueError("months must be at least 1")
+    if not (annual_discount_rate > -1 and np.isfinite(annual_discount_rate)):
+        raise ValueError("the discount rate must be a finite number above -1")
+    x, t_x, age_, m = _as_arrays(frequency, recency, age, monetary)
+    spend = gg.expected_spend(x, m)
+    total = np.zeros(x.shape, dtype=np.float64)
+    previous = np.zeros(x.shape, dtype=np.float64)
+    for month in range(1, months + 1):
+        cumulative = bg.expected_purchases(month * unit_per_month, x, t_x, age_)
+        # Cumulative expectations are non-decreasing; guard rounding so a month never subtracts.
+        cumulative = np.maximum(cumulative, previous)
+        total += (cumulative - previous) / (1.0 + annual_discount_rate) ** (month / 12)
+        previous = cumulative
+    return np.asarray(total * spend, dtype=np.float64)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metrics.predictive import BgNbd, GammaGamma, InsufficientData, fit_bg_nbd, fit_gamma_gamma
+from metrics.predictive import BgNbd, GammaGamma, InsufficientData, fit_bg_nbd, fit_gamma_gamma, predicted_value
 
 CDNOW = Path(__file__).parent / "data" / "CDNOW_sample.txt"
 CALIBRATION_END = dt.date(1997, 9, 30)  # 39 weeks after 1 January 1997, as in the paper
@@ -163,3 +163,18 @@ def test_it_rejects_impossible_inputs():
         BgNbd(r=1, alpha=1, a=1.5, b=1).p_alive([-1], [0], [3])
     with pytest.raises(ValueError, match="finite"):
         BgNbd(r=1, alpha=1, a=1.5, b=1).p_alive([1], [float("nan")], [3])
+
+
+def test_predicted_value_sums_discounted_months():
+    bg = BgNbd(r=0.243, alpha=4.414 * 7, a=0.793, b=2.426)
+    gg = GammaGamma(p=6.25, q=3.74, v=15.44)
+    x, t_x, age, m = np.array([0, 2, 7]), np.array([0.0, 200, 260]), np.array([272.0, 272, 272]), np.array([0, 22, 40])
+    undiscounted = predicted_value(bg, gg, x, t_x, age, m)
+    assert undiscounted == pytest.approx(bg.expected_purchases(365.25, x, t_x, age) * gg.expected_spend(x, m))
+    discounted = predicted_value(bg, gg, x, t_x, age, m, annual_discount_rate=0.1)
+    month_edges = [bg.expected_purchases(k * 365.25 / 12, x, t_x, age) for k in range(13)]
+    by_hand = sum((month_edges[k] - month_edges[k - 1]) / 1.1 ** (k / 12) for k in range(1, 13)) * gg.expected_spend(
+        x, m
+    )
+    assert discounted == pytest.approx(by_hand)
+    assert np.all(discounted < undiscounted) and discounted[2] > discounted[1] > 0
