@@ -143,12 +143,15 @@ class BgNbd:
         # (1-z)^(r+x) · 2F1(r+x, b+x; a+b+x-1; z), by Euler's transformation
         # (1-z)^(a-1) · 2F1(a+b-1-r, a-1; a+b+x-1; z): its series ends for a → 1 and never
         # multiplies a divergent 2F1 near z = 1 by a vanishing power.
-        tail = np.exp((a - 1.0) * np.log1p(-z)) * special.hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
-        bad = ~np.isfinite(tail)
-        if np.any(bad):
-            tail = np.array(tail, dtype=np.float64)
-            xb, zb = x[bad], z[bad]
-            tail[bad] = np.exp((r + xb) * np.log1p(-zb)) * special.hyp2f1(r + xb, b + xb, a + b + xb - 1.0, zb)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            # A concentrated dropout Beta (a, b in the millions) underflows the power and overflows
+            # 2F1 here (0 · ∞): the direct form takes over for those rows.
+            tail = np.exp((a - 1.0) * np.log1p(-z)) * special.hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
+            bad = ~np.isfinite(tail)
+            if np.any(bad):
+                tail = np.array(tail, dtype=np.float64)
+                xb, zb = x[bad], z[bad]
+                tail[bad] = np.exp((r + xb) * np.log1p(-zb)) * special.hyp2f1(r + xb, b + xb, a + b + xb - 1.0, zb)
         numerator = (a + b + x - 1.0) / (a - 1.0) * (1.0 - tail)
         expected = numerator * special.expit(-self._log_dropout_odds(x, t_x, age_))
         expected = np.where(t_ == 0, 0.0, expected)

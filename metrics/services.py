@@ -6,7 +6,8 @@ then deletes their StaleCustomer rows only where marked_at is still the value it
 so a change committed during the recompute keeps its mark and is picked up again (by its own task, or
 by the periodic `sweep_stale`, which also covers a broker outage).
 
-Full: `start_full_recompute` computes the population's RFM breakpoints, creates a RecomputeRun with one
+Full: `start_full_recompute` computes the population's RFM breakpoints and fits the predictive models
+(metrics.predictive_engine), creates a RecomputeRun with one
 RecomputeChunk per id range of CHUNK_SIZE (20,000) customers, and enqueues a Celery group of `recompute_chunk`
 tasks after commit. Each chunk computes its range and, in the same transaction, claims its chunk with a
 conditional UPDATE (done_at IS NULL) and only if that claimed a row bumps run.chunks_done with F(); a
@@ -36,6 +37,7 @@ from django.utils import timezone
 from customers.models import Customer, Segment
 from metrics.compute import Breakpoints, compute_breakpoints, compute_customers
 from metrics.models import RecomputeChunk, RecomputeRun, StaleCustomer
+from metrics.predictive_engine import PredictiveFit, fit_population, score_customers
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,19 @@ def current_breakpoints() -> Breakpoints:
     return Breakpoints.from_json(cached)
 
 
+def current_predictive_fit() -> PredictiveFit:
+    """The BG/NBD and Gamma-Gamma fit of the latest run that stored one (its error, if it could not
+    fit). Before any full recompute there is none and predictive scores stay empty: fitting the
+    population on an incremental recompute would scan every order."""
+    data = (
+        RecomputeRun.objects.exclude(predictive_fit={})
+        .order_by("-started_at", "-id")
+        .values_list("predictive_fit", flat=True)
+        .first()
+    )
+    return PredictiveFit.from_json(data) if data else PredictiveFit(error="No full recompute has fitted the models yet")
+
+
 def customers_recompute(*, customer_ids: Iterable[int], only_stale: bool = False) -> int:
     """Recompute these customers' metrics now (overwriting their rows) and clear their stale marks unless
     they were marked again meanwhile. Unknown ids are ignored. With `only_stale` (the incremental task),
@@ -82,8 +97,10 @@ def customers_recompute(*, customer_ids: Iterable[int], only_stale: bool = False
         if not ids:
             return 0
     bp = current_breakpoints()
+    fit = current_predictive_fit()
     with transaction.atomic():
         computed = compute_customers(ids=ids, bp=bp)
+        score_customers(fit=fit, ids=ids)
         _clear_marks(marks)
     return computed
 
@@ -157,6 +174,7 @@ def start_full_recompute(
             total_customers=Customer.objects.count(),
             total_chunks=len(bounds),
             rfm_breakpoints=compute_breakpoints(now).as_json(),
+            predictive_fit=fit_population(now).as_json(),
         )
         chunks = RecomputeChunk.objects.bulk_create(
             [
@@ -207,6 +225,10 @@ def chunk_process(*, chunk_id: int, enqueue_snapshots: bool = True) -> bool:
         compute_customers(
             id_range=(chunk.first_customer_id, chunk.last_customer_id),
             bp=Breakpoints.from_json(run.rfm_breakpoints),
+        )
+        score_customers(
+            fit=PredictiveFit.from_json(run.predictive_fit),
+            id_range=(chunk.first_customer_id, chunk.last_customer_id),
         )
         _clear_marks(marks)
         claimed = RecomputeChunk.objects.filter(pk=chunk.pk, done_at__isnull=True).update(done_at=timezone.now())
