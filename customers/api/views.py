@@ -86,7 +86,16 @@ class CustomerViewSet(ServiceWriteViewSet):
 
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
-    ordering_fields = ["name", "acquired_at", "created_at", "updated_at", "id"]
+    ordering_fields = [
+        "name",
+        "acquired_at",
+        "created_at",
+        "updated_at",
+        "id",
+        # Predictive scores (metrics.predictive_engine).
+        "metrics__p_alive",
+        "metrics__predicted_value_12m",
+    ]
     queryset = Customer.objects.all()
 
     def get_queryset(self) -> QuerySet[Customer]:
