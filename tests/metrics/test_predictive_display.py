@@ -7,7 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.filters import customer_filter
+from customers.models import Segment
 from metrics.models import CustomerMetrics
+from metrics.predictive_report import predictive_summary
 from tests.api.conftest import token_client
 from tests.customers.factories import CustomerFactory
 
@@ -91,3 +93,20 @@ def test_the_profile_card_shows_the_predictions_and_how_they_are_computed(agent_
     assert "likely lapsed" not in body
     assert "likely lapsed" in agent_client.get(reverse("customers:detail", args=[slipping.pk])).content.decode()
     assert "no orders yet" in agent_client.get(reverse("customers:detail", args=[unscored.pk])).content.decode()
+
+
+def test_a_segment_report_shows_predicted_revenue_lapsed_share_and_who_is_slipping(manager_client, three):
+    _, slipping, _ = three
+    gone = scored("Dao gone", 0.05, "2.00", True)
+    everyone = Segment.objects.get(slug="all-customers")
+    summary = predictive_summary(everyone)
+    assert summary.scored == 3  # customers without a score are not counted
+    assert summary.predicted_revenue == Decimal("502.50")
+    assert summary.likely_lapsed == 2 and summary.lapsed_percent == pytest.approx(Decimal(200) / 3)
+    assert [m.customer_id for m in summary.slipping] == [slipping.pk]  # the loyal one is fine, Dao is gone
+    assert "p_alive_max=0.6" in summary.slipping_url and "segment=all-customers" in summary.slipping_url
+    listed = manager_client.get(summary.slipping_url)
+    assert [c.name for c in listed.context["page"]] == ["Boon slipping"]
+    body = manager_client.get("/reports/").content.decode()
+    assert "Predicted value, next 12 months" in body and "502.50" in body and "66.7 %" in body
+    assert "Boon slipping" in body and gone.name not in body.split("Valuable and slipping")[1]
