@@ -7,6 +7,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from customers.api.common import ApiModelSerializer, FullCleanMixin, NoNulSlugRelatedField
+from customers.customer_ingest import CustomerItemSerializer
 from customers.filters import customer_filter
 from customers.ingest import MAX_BATCH, EventItemSerializer, OrderItemSerializer
 from customers.models import Customer, EngagementEvent, Interaction, Order, Segment, Tag
@@ -166,6 +167,10 @@ class SegmentSerializer(FullCleanMixin, ApiModelSerializer):
 
 class BulkOrdersRequestSerializer(serializers.Serializer):
     items = OrderItemSerializer(many=True, max_length=MAX_BATCH, help_text=f"Up to {MAX_BATCH} orders.")
+
+
+class BulkCustomersRequestSerializer(serializers.Serializer):
+    items = CustomerItemSerializer(many=True, max_length=MAX_BATCH, help_text=f"Up to {MAX_BATCH} customers.")
 
 
 class BulkEventsRequestSerializer(serializers.Serializer):
