@@ -5,7 +5,8 @@ The same rules as orders and events (customers.ingest): up to MAX_BATCH customer
 fields and tags is "unchanged", one stored with different data is a conflict (change it with
 PATCH /api/customers/<id>/); the same external_id twice in a batch is an error on the later item.
 New customers are inserted in bulk with their "Created" audit records (reason "API bulk ingest",
-by the token's user), tags are linked (missing tag names are created, as the CSV import does),
+by the token's user), tags are linked (missing tag names are created, as the CSV import does), the stage follows the
+churn date (customers.lifecycle.reconcile_stage),
 and the new customers are marked stale in the same transaction, so their metrics rows follow.
 
 Loading history, send customers first (with their real `acquired_at`), then their orders and
@@ -14,7 +15,6 @@ events through the other bulk endpoints.
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -23,7 +23,9 @@ from rest_framework import serializers
 from simple_history.utils import bulk_create_with_history
 
 from customers.ingest import IngestResult, _external_id_of, _same
+from customers.lifecycle import reconcile_stage
 from customers.models import Customer, Language
+from customers.roles import users_with_a_role
 from customers.services import CUSTOMER_FIELDS, tags_from_names
 from metrics.stale import mark_customers_stale
 
@@ -93,7 +95,7 @@ def _ingest(items: list[Any], actor: AbstractBaseUser | None) -> IngestResult:
         else:
             result.errors.append({"index": index, "external_id": _external_id_of(item), "errors": serializer.errors})
     owner_ids = {d["owner"] for _, d in valid if d.get("owner") is not None}
-    owners = set(get_user_model().objects.filter(pk__in=owner_ids, is_active=True).values_list("pk", flat=True))
+    owners = set(users_with_a_role().filter(pk__in=owner_ids).values_list("pk", flat=True))
     existing = {
         c.external_id: c
         for c in Customer.objects.filter(external_id__in=[d["external_id"] for _, d in valid]).prefetch_related("tags")
@@ -108,11 +110,23 @@ def _ingest(items: list[Any], actor: AbstractBaseUser | None) -> IngestResult:
         seen.add(external_id)
         owner = data.pop("owner", None)
         if owner is not None and owner not in owners:
-            errors["owner"] = ["No active user has this id."]
+            errors["owner"] = ["No staff member (an active user with a role) has this id."]
         tags = _tag_set(data.pop("tags", []))
         if "acquired_at" not in data:
             data["acquired_at"] = timezone.localdate()
         customer = Customer(**data, owner_id=owner)
+        blank = Customer()
+        try:
+            # The stage follows the churn date, as on every write path (customers.lifecycle).
+            customer.lifecycle_stage, customer.churned_at = reconcile_stage(
+                stage=customer.lifecycle_stage,
+                churned_at=customer.churned_at,
+                stage_before=blank.lifecycle_stage,
+                churned_before=blank.churned_at,
+                today=timezone.localdate(),
+            )
+        except ValidationError as exc:
+            errors.update({k: [str(m) for m in v] for k, v in exc.message_dict.items()})
         errors.update(_model_errors(customer))
         if errors:
             result.errors.append({"index": index, "external_id": external_id, "errors": errors})

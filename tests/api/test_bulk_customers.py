@@ -33,6 +33,7 @@ def test_a_valid_batch_creates_customers_with_tags_history_and_stale_marks(agent
     record = first.history.get()
     assert (record.history_type, record.history_user, record.history_change_reason) == ("+", agent, "API bulk ingest")
     assert StaleCustomer.objects.filter(customer__external_id__in=["H-1", "H-2"]).count() == 2
+    assert Customer.objects.get(external_id="H-2").lifecycle_stage == "churned"  # the stage follows the date
 
 
 def test_a_retried_batch_is_unchanged_and_different_data_is_a_conflict(agent_api):

@@ -88,7 +88,7 @@ def test_the_profile_card_shows_the_predictions_and_how_they_are_computed(agent_
     body = agent_client.get(reverse("customers:detail", args=[loyal.pk])).content.decode()
     assert "Chance still buying" in body and "93 %" in body
     assert "0.4 in the next 90 days, 1.6 in a year" in body
-    assert "420.50" in body and "55.00 a purchase" in body
+    assert "420.50 USD" in body and "(55.00 USD a purchase)" in body
     assert "BG/NBD model fitted on all buyers" in body and "discounted 10 % a year" in body
     assert "likely lapsed" not in body
     assert "likely lapsed" in agent_client.get(reverse("customers:detail", args=[slipping.pk])).content.decode()
