@@ -76,10 +76,13 @@ def _compress(*columns: Array) -> tuple[list[Array], Array]:
 
 
 def _maximise(neg_ll: object, start: Array) -> tuple[Array, float]:
-    """Minimise a negative log-likelihood over log-parameters; the best of two methods."""
+    """Minimise a negative log-likelihood over log-parameters: L-BFGS-B, and Nelder-Mead from its
+    end point only when it did not converge (each likelihood evaluation costs a pass over the rows)."""
     best: optimize.OptimizeResult | None = None
     for method in ("L-BFGS-B", "Nelder-Mead"):
-        options = {"maxiter": 4000, "xatol": 1e-10, "fatol": 1e-12} if method == "Nelder-Mead" else {}
+        if best is not None and best.success:
+            break
+        options = {"maxiter": 2000, "xatol": 1e-8, "fatol": 1e-10} if method == "Nelder-Mead" else {"maxiter": 500}
         bounds = [(-_MAX_LOG_PARAM, _MAX_LOG_PARAM)] * len(start) if method == "L-BFGS-B" else None
         x0 = start if best is None else best.x
         result = optimize.minimize(neg_ll, x0, method=method, bounds=bounds, options=options)  # type: ignore[call-overload]
