@@ -1,6 +1,6 @@
 """Every staff page shows a person by one display name, a moment in TIME_ZONE in one format, and money with
 its currency: the profile (timeline and change history), the interaction page, the follow-up queue, the
-survey list and detail, the send job, and the top bar."""
+survey list and detail, the send job, the interaction, order and answer lists, and the top bar."""
 
 import re
 from collections.abc import Callable
@@ -100,6 +100,9 @@ def test_every_staff_page_shows_the_display_name_and_bangkok_time(staff_client: 
         "survey list": "/surveys/",
         "survey detail": f"/surveys/{history['survey'].slug}/",
         "send job": f"/surveys/send/{history['job'].pk}/",
+        "interaction list": "/customers/interactions/",
+        "order list": "/customers/orders/",
+        "answer list": "/surveys/responses/",
     }
     shown = {name: _page(staff_client, url) for name, url in pages.items()}
     for name, html in shown.items():
@@ -126,6 +129,10 @@ def test_every_staff_page_shows_the_display_name_and_bangkok_time(staff_client: 
     assert "2026-03-06 03:15" in shown["survey detail"]
     assert "2026-03-06 03:15" in shown["survey list"] and f"<td>{NAME}</td>" in shown["survey list"]
     assert f"Started 2026-03-06 03:15 by {NAME}" in shown["send job"]
+
+    assert "<td>2026-03-06 03:15</td>" in shown["interaction list"] and f"<td>{NAME}</td>" in shown["interaction list"]
+    assert "<td>2026-03-06 03:15</td>" in shown["order list"] and ">1,234.50 THB</td>" in shown["order list"]
+    assert "<td>2026-03-06 03:15</td>" in shown["answer list"]
 
 
 def test_staff_choices_are_labelled_with_the_display_name(staff_client: Client, history: dict) -> None:
