@@ -358,6 +358,11 @@ SPECTACULAR_SETTINGS = {
 SURVEY_RATE_LIMIT = env_str("SURVEY_RATE_LIMIT", "60/m")
 # Survey fatigue: days between invitations of the same or a higher rank (surveys.rules).
 SURVEY_COOLDOWN_DAYS = env_int("SURVEY_COOLDOWN_DAYS", 7)
+# Predictive value (metrics.predictive_engine): annual rate discounting the predicted 12-month
+# value month by month, and days without an order after which a customer counts as likely lapsed
+# (0: the 90th percentile of repeat customers' mean days between purchase days, from the data).
+CLV_DISCOUNT_RATE = float(env_str("CLV_DISCOUNT_RATE", "0.10"))
+CLV_LAPSE_DAYS = env_int("CLV_LAPSE_DAYS", 0)
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 # An unreachable cache lets requests through (core.cache logs it) instead of refusing every customer.
 RATELIMIT_FAIL_OPEN = True

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.db.models.functions import Upper
 
 from customers.models import Customer, Interaction, Order, Segment
@@ -42,6 +42,11 @@ CUSTOMER_SORTS = {
     "-acquired": ("-acquired_at", "-id"),
     "country": ("country", "city", "name", "id"),
     "-country": ("-country", "-city", "name", "id"),
+    # Predictive scores; customers without one sort last either way.
+    "value": (F("metrics__predicted_value_12m").asc(nulls_last=True), "id"),
+    "-value": (F("metrics__predicted_value_12m").desc(nulls_last=True), "-id"),
+    "p_alive": (F("metrics__p_alive").asc(nulls_last=True), "id"),
+    "-p_alive": (F("metrics__p_alive").desc(nulls_last=True), "-id"),
 }
 
 
@@ -63,7 +68,7 @@ def customer_list(params: dict, sort: str | None = None) -> tuple["CustomerFilte
         # only the matches (20 ms); it is a case-insensitive sort as well.
         name = Upper("name")
         ordering = (name.asc(), "id") if sort == "name" else (name.desc(), "-id")
-    return filterset, queryset.select_related("owner").order_by(*ordering)
+    return filterset, queryset.select_related("owner", "metrics").order_by(*ordering)
 
 
 def customer_profile(pk: int) -> Customer:

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from customers.api.common import ApiModelSerializer, FullCleanMixin, NoNulSlugRelatedField, drf_validation_error
 from customers.currencies import INVALID_MESSAGE, is_currency
+from customers.customer_ingest import CustomerItemSerializer
 from customers.filters import customer_filter
 from customers.ingest import MAX_BATCH, EventItemSerializer, OrderItemSerializer
 from customers.lifecycle import reconcile_stage
@@ -197,6 +198,10 @@ class SegmentSerializer(FullCleanMixin, ApiModelSerializer):
 
 class BulkOrdersRequestSerializer(serializers.Serializer):
     items = OrderItemSerializer(many=True, max_length=MAX_BATCH, help_text=f"Up to {MAX_BATCH} orders.")
+
+
+class BulkCustomersRequestSerializer(serializers.Serializer):
+    items = CustomerItemSerializer(many=True, max_length=MAX_BATCH, help_text=f"Up to {MAX_BATCH} customers.")
 
 
 class BulkEventsRequestSerializer(serializers.Serializer):
