@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "customers",
     "surveys",
     "metrics",
+    "support",
 ]
 
 MIDDLEWARE = [
