@@ -225,9 +225,12 @@ def _follow_up_sync(*, response: Response, customer: Customer, now: datetime) ->
     follow_up = FollowUp.objects.filter(response=response).first()
     if response.is_detractor:
         if follow_up is None:
-            FollowUp.objects.create(
+            from support.services import notify_follow_up_assigned
+
+            follow_up = FollowUp.objects.create(
                 response=response, customer=customer, assigned_to_id=customer.owner_id, created_at=now
             )
+            notify_follow_up_assigned(follow_up)
         elif follow_up.status == FollowUp.Status.CLOSED and follow_up.closed_by_id is None:
             follow_up.status = FollowUp.Status.OPEN
             follow_up.closed_at = None
