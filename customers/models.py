@@ -160,7 +160,9 @@ class Interaction(models.Model):
     team = models.ForeignKey(
         "support.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions"
     )
-    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    priority = models.CharField(
+        max_length=8, choices=Priority.choices, default=Priority.NORMAL, db_default=Priority.NORMAL
+    )
     first_response_due_at = models.DateTimeField(null=True, blank=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True)
     first_response_business_seconds = models.PositiveIntegerField(
@@ -175,10 +177,13 @@ class Interaction(models.Model):
         null=True, blank=True, help_text="Set while waiting on the customer: the SLA clock is paused."
     )
     waiting_business_seconds = models.PositiveIntegerField(
-        default=0, help_text="Business seconds spent waiting on the customer in earlier waits."
+        default=0, db_default=0, help_text="Business seconds spent waiting on the customer in earlier waits."
     )
     email_message_id = models.CharField(
-        max_length=255, blank=True, help_text="Message-ID of the customer's email; emailed replies thread under it."
+        max_length=255,
+        blank=True,
+        db_default="",
+        help_text="Message-ID of the customer's email; emailed replies thread under it.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -234,11 +239,17 @@ class InteractionReply(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
-    visibility = models.CharField(max_length=5, choices=Visibility.choices, default=Visibility.REPLY)
-    delivery = models.CharField(max_length=8, choices=Delivery.choices, default=Delivery.RECORDED, blank=True)
-    message_id = models.CharField(max_length=255, blank=True, help_text="Message-ID of the email that carried it.")
+    visibility = models.CharField(
+        max_length=5, choices=Visibility.choices, default=Visibility.REPLY, db_default=Visibility.REPLY
+    )
+    delivery = models.CharField(
+        max_length=8, choices=Delivery.choices, default=Delivery.RECORDED, db_default="", blank=True
+    )
+    message_id = models.CharField(
+        max_length=255, blank=True, db_default="", help_text="Message-ID of the email that carried it."
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
-    delivery_error = models.CharField(max_length=500, blank=True)
+    delivery_error = models.CharField(max_length=500, blank=True, db_default="")
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -106,7 +106,7 @@ def _hydrate(keys: list[tuple[str, datetime, int]]) -> list[TimelineItem]:
     for kind, _at, pk in keys:
         ids.setdefault(kind, []).append(pk)
     loaders: dict[str, QuerySet] = {
-        "interaction": Interaction.objects.select_related("staff").prefetch_related(
+        "interaction": Interaction.objects.select_related("staff", "assignee", "team").prefetch_related(
             Prefetch("replies", queryset=InteractionReply.objects.select_related("author"))
         ),
         "order": Order.objects.select_related("referred_by"),
