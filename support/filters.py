@@ -20,7 +20,7 @@ def overdue_q(now: Any) -> Q:
     )
 
 
-def _staff() -> QuerySet:
+def _staff(request: Any = None) -> QuerySet:
     return get_user_model().objects.filter(is_active=True, groups__isnull=False).distinct().order_by("username")
 
 

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -43,6 +43,10 @@ def work(request: HttpRequest) -> HttpResponse:
     """Open interactions and follow-ups of a scope, due first, with bulk actions (confirmed first)."""
     if request.method == "POST":
         return _bulk(request)
+    return _render_work(request)
+
+
+def _render_work(request: HttpRequest, bulk_form: BulkForm | None = None, status: int = 200) -> HttpResponse:
     scope = _scope(request)
     filterset, interactions = selectors.work_queue(user=request.user, scope=scope, params=request.GET)
     page = Paginator(interactions, WORK_PER_PAGE).get_page(request.GET.get("page"))
@@ -65,10 +69,11 @@ def work(request: HttpRequest) -> HttpResponse:
             "filter": filterset,
             "page": page,
             "follow_ups": list(follow_ups),
-            "bulk_form": BulkForm(),
+            "bulk_form": bulk_form or BulkForm(),
             "query": params.urlencode(),
             "next": request.get_full_path(),
         },
+        status=status,
     )
 
 
@@ -77,9 +82,10 @@ def _bulk(request: HttpRequest) -> HttpResponse:
 
     form = BulkForm(request.POST)
     if not form.is_valid():
+        # The page again with what was typed (the note) kept, and why nothing happened.
         for error in form.errors.values():
             messages.error(request, " ".join(error))
-        return _back(request, reverse("support:work"))
+        return _render_work(request, bulk_form=form, status=400)
     data = form.cleaned_data
     # Only open rows are acted on; ids of rows closed meanwhile (or made up) are left out of the count.
     interactions = list(
@@ -89,7 +95,7 @@ def _bulk(request: HttpRequest) -> HttpResponse:
     count = len(follow_ups) if data["action"] == "close_follow_ups" else len(interactions)
     if count == 0:
         messages.error(request, "None of the ticked rows is still open.")
-        return _back(request, reverse("support:work"))
+        return _render_work(request, bulk_form=form, status=400)
     if not data["confirm"]:
         return render(
             request,
@@ -131,8 +137,7 @@ def interaction_assign(request: HttpRequest, pk: int) -> HttpResponse:
             return _back(request, default)
         form = AssignForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Choose someone with a role and an existing team.")
-            return _back(request, default)
+            return HttpResponseBadRequest("Choose someone with a role and an existing team.")
         fields: dict[str, Any] = {"assignee": form.cleaned_data["assignee"]}
         if "team" in request.POST:
             fields["team"] = form.cleaned_data["team"]
@@ -155,7 +160,7 @@ def interaction_priority(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, "Priority saved; due times follow its SLA policy.")
     else:
-        messages.error(request, "Choose low, normal, high or urgent.")
+        return HttpResponseBadRequest("Choose low, normal, high or urgent.")
     return _back(request, reverse("customers:interaction", args=[pk]))
 
 
