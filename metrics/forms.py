@@ -6,8 +6,9 @@ from typing import Any
 
 from django import forms
 
+from core.calendar import Group, MonthRange, month_start, parse_month, report_today
 from customers.models import Segment
-from metrics.reports import MAX_MONTHS, Group, MonthRange, month_start, parse_month, report_today
+from metrics.reports import MAX_MONTHS
 
 
 class MonthInput(forms.TextInput):

@@ -6,7 +6,7 @@ glossary's figures through metrics.formulas. Quarters and years are stored as th
 """
 
 from dataclasses import dataclass, fields
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -23,10 +23,6 @@ DAYS_PER_YEAR = Decimal("365.25")
 def customer_metrics_for(customer: Customer) -> CustomerMetrics | None:
     """The customer's computed row, or None before the first recompute."""
     return CustomerMetrics.objects.filter(customer=customer).first()
-
-
-def latest_run() -> RecomputeRun | None:
-    return RecomputeRun.objects.order_by("-started_at", "-id").first()
 
 
 def active_run() -> RecomputeRun | None:
@@ -205,20 +201,3 @@ def customer_figures(m: CustomerMetrics) -> CustomerFigures:
         referral_conversion=f.referral_conversion_rate(m.referrals_converted, m.referrals_made),
         support_cost=(cost * m.interactions_total) if cost else None,
     )
-
-
-def month_starts(months: int, today: date | None = None) -> list[date]:
-    """The first days of the last `months` calendar months (current month last), in settings.TIME_ZONE."""
-    today = today or timezone.localdate()
-    year, month = today.year, today.month
-    starts = []
-    for _ in range(months):
-        starts.append(date(year, month, 1))
-        month -= 1
-        if month == 0:
-            year, month = year - 1, 12
-    return list(reversed(starts))
-
-
-def next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)

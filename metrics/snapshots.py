@@ -38,10 +38,10 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncMonth, TruncQuarter, TruncYear
 from django.utils import timezone
 
+from core.calendar import add_months, month_starts, next_month
 from customers.models import Customer, EngagementEvent, Interaction, Order, Referral, Segment
 from customers.selectors import segment_customer_ids
 from metrics.models import CohortCell, LifespanCell, SegmentSnapshot
-from metrics.selectors import month_starts, next_month
 
 MONTHS: int = getattr(settings, "METRICS_SNAPSHOT_MONTHS", 24)
 EPOCH = date(1970, 1, 1)
@@ -117,9 +117,9 @@ def window(*, months: int = MONTHS, today: date | None = None) -> Window:
     periods: list[tuple[str, date, date]] = [(SegmentSnapshot.Period.MONTH, m, next_month(m)) for m in starts]
     for m in starts:
         if m.month in (1, 4, 7, 10):
-            periods.append((SegmentSnapshot.Period.QUARTER, m, _add_months(m, 3)))
+            periods.append((SegmentSnapshot.Period.QUARTER, m, add_months(m, 3)))
         if m.month == 1:
-            periods.append((SegmentSnapshot.Period.YEAR, m, _add_months(m, 12)))
+            periods.append((SegmentSnapshot.Period.YEAR, m, add_months(m, 12)))
     return Window(today=today, zone=zone, starts=starts, periods=periods)
 
 
@@ -312,12 +312,6 @@ def _write_columns(segment: Segment, win: Window, fields: list[str], values: Cal
     SegmentSnapshot.objects.bulk_update(rows, fields, batch_size=500)
 
 
-def _add_months(day: date, count: int) -> date:
-    for _ in range(count):
-        day = next_month(day)
-    return day
-
-
 def _customer_groups(members: Members, zone: ZoneInfo) -> list[_Group]:
     epoch = Value(EPOCH)
     rows = (
@@ -389,7 +383,7 @@ def _cohort_cells(segment: Segment, groups: list[_Group], starts: list[date], no
             continue
         for since in range(len(starts) - index):
             # Active at the end of month cohort + since: not churned before the month after it.
-            month_end = next_month(_add_months(cohort, since))
+            month_end = next_month(add_months(cohort, since))
             active = sum(
                 g.count for g in groups if g.acquired == cohort and (g.churned is None or g.churned >= month_end)
             )
@@ -403,7 +397,7 @@ def _cohort_cells(segment: Segment, groups: list[_Group], starts: list[date], no
                     computed_at=now,
                 )
             )
-            if _add_months(cohort, since) >= last:
+            if add_months(cohort, since) >= last:
                 break
     return cells
 

@@ -15,44 +15,47 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.calendar import Group, MonthRange, period_presets
 from customers.filters import CustomerFilter, customer_filter
 from customers.models import Segment
 from customers.roles import Role, role_required
 from metrics import reports
 from metrics import segments as segment_services
+from metrics.drilldowns import customers_url
 from metrics.exports import csv_filename, csv_response, csv_streaming_response
 from metrics.forms import MembersAddForm, PeriodForm, SegmentForm
 from metrics.models import RecomputeRun
-from metrics.reports import Group
+from metrics.presenters import Table
+from metrics.report_selectors import ALL_CUSTOMERS_SLUG, freshness_of, latest_run, run_is_active
 
 manager_required = role_required(Role.MANAGER)
 # A run that has not finished after this long is treated as dead: another one may start.
 RUN_GIVES_UP_AFTER = timedelta(hours=2)
 
 
-def _period(request: HttpRequest, grouping: bool = True) -> tuple[PeriodForm, reports.MonthRange, str]:
+def _period(request: HttpRequest, grouping: bool = True) -> tuple[PeriodForm, MonthRange, str]:
     form = PeriodForm(request.GET if {"from", "to", "group"} & set(request.GET) else None, grouping=grouping)
     months, group = form.period()
     return form, months, group
 
 
-def _presets(request: HttpRequest, months: reports.MonthRange, group: str) -> list[tuple[str, str, bool]]:
+def _presets(request: HttpRequest, months: MonthRange, group: str) -> list[tuple[str, str, bool]]:
     """(label, query string, current) for the period shortcuts; other parameters (segments) are kept."""
     skip = {"from", "to", "group", "format", "table"}
     kept = [(key, value) for key, values in request.GET.lists() if key not in skip for value in values]
     out = []
-    for label, preset, preset_group in reports.period_presets():
+    for label, preset, preset_group in period_presets():
         query = urlencode([*kept, *preset.query().items(), ("group", preset_group)])
         out.append((label, query, preset == months and preset_group == group))
     return out
 
 
 def _run_context() -> dict[str, Any]:
-    run = reports.latest_run()
-    return {"run": run, "run_active": reports.run_is_active(run)}
+    run = latest_run()
+    return {"run": run, "run_active": run_is_active(run)}
 
 
-def _export_table(table: reports.Table, *name_parts: str) -> HttpResponse:
+def _export_table(table: Table, *name_parts: str) -> HttpResponse:
     return csv_response(csv_filename(*name_parts, table.key), table.headers, table.csv_rows())
 
 
@@ -85,7 +88,7 @@ def _render_report(request: HttpRequest, segment: Segment, table: str | None = N
 @manager_required
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
-    return _render_report(request, get_object_or_404(Segment, slug=reports.ALL_CUSTOMERS_SLUG))
+    return _render_report(request, get_object_or_404(Segment, slug=ALL_CUSTOMERS_SLUG))
 
 
 @manager_required
@@ -146,7 +149,7 @@ def segment_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "metrics/segment_list.html",
-        {"page": page, "freshness": reports.freshness_of(), **_run_context()},
+        {"page": page, "freshness": freshness_of(), **_run_context()},
     )
 
 
@@ -279,7 +282,7 @@ def segment_members(request: HttpRequest, slug: str) -> HttpResponse:
     segment = get_object_or_404(Segment, slug=slug)
     if segment.kind != Segment.Kind.STATIC:
         messages.info(request, "This segment is dynamic: its members are the customers its filter matches.")
-        return redirect(reports.customers_url(segment))
+        return redirect(customers_url(segment))
     form = MembersAddForm()
     if request.method == "POST":
         if segment.is_builtin:
@@ -367,7 +370,7 @@ def _run_json(run: RecomputeRun | None) -> dict[str, Any]:
             "status": run.status,
             "status_label": run.get_status_display(),
             "progress_percent": run.progress_percent,
-            "active": reports.run_is_active(run),
+            "active": run_is_active(run),
             "started_at": run.started_at.isoformat(),
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
             "error": run.error,
@@ -387,8 +390,8 @@ def _safe_next(request: HttpRequest) -> str:
 @require_POST
 def recompute_start(request: HttpRequest) -> HttpResponse:
     """Starts a full recompute unless one is running; answers JSON to scripts, redirects forms back."""
-    run = reports.latest_run()
-    if reports.run_is_active(run) and timezone.now() - run.started_at < RUN_GIVES_UP_AFTER:
+    run = latest_run()
+    if run_is_active(run) and timezone.now() - run.started_at < RUN_GIVES_UP_AFTER:
         started = False
         message = "A recompute is already running."
     else:
@@ -406,4 +409,4 @@ def recompute_start(request: HttpRequest) -> HttpResponse:
 @manager_required
 @require_GET
 def recompute_status(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(_run_json(reports.latest_run()))
+    return JsonResponse(_run_json(latest_run()))

@@ -8,10 +8,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from core.calendar import add_months
 from customers.models import Segment
 from customers.roles import Role
 from metrics.models import CohortCell
-from metrics.reports import add_months
 from tests.conftest import browser_login
 from tests.customers.factories import SegmentFactory
 from tests.metrics.test_reports import WORKED, make_snapshot, this_month

@@ -16,9 +16,9 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.calendar import month_starts, next_month
 from customers.models import Customer, Order, Segment
 from metrics.models import CohortCell, CustomerMetrics, SegmentSnapshot
-from metrics.selectors import month_starts, next_month
 from metrics.services import customers_recompute
 from metrics.snapshots import build_segment
 from tests.metrics.factories import answer

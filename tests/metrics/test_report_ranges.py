@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from core.calendar import Group, MonthRange
 from customers.models import Segment
-from metrics.reports import Group, MonthRange, segment_report
+from metrics.reports import segment_report
 from metrics.snapshots import build_segment, period_stocks
 from tests.customers.factories import CustomerFactory
 

@@ -10,9 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.html import escape
 
+from core.calendar import Group, MonthRange, add_months, month_start
 from customers.models import Segment
+from metrics.catalogue import figures
 from metrics.models import CohortCell, RecomputeRun, SegmentSnapshot
-from metrics.reports import Group, MonthRange, add_months, figures, month_start, sum_snapshots
+from metrics.report_selectors import sum_snapshots
 from tests.customers.factories import CustomerFactory, SegmentFactory
 from tests.surveys.factories import InvitationFactory, ResponseFactory, SurveyFactory
 
@@ -572,7 +574,7 @@ def test_a_failed_run_shows_its_error(manager_client, vip):
 
 
 def test_the_retention_note_describes_the_period_s_n_and_e_it_uses():
-    from metrics.reports import METRICS_BY_KEY
+    from metrics.catalogue import METRICS_BY_KEY
 
     note = METRICS_BY_KEY["retention"].note
 

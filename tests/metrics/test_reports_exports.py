@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from core.calendar import add_months
 from customers.models import Segment
 from metrics.exports import csv_lines, neutralise
-from metrics.reports import add_months
 from tests.customers.factories import CustomerFactory, SegmentFactory
 from tests.metrics.test_reports import WORKED, make_snapshot, period_query, this_month
 
