@@ -12,7 +12,7 @@
         var n = counts[el.dataset.navCount] || 0;
         el.textContent = n > 99 ? "99+" : String(n);
         el.hidden = n === 0;
-        if (el.dataset.navCount === "unread") el.parentElement.setAttribute("aria-label", "Notifications, " + n + " unread");
+        if (el.dataset.navCount === "unread") el.title = n + " unread";
       });
     })
     .catch(function () {});
