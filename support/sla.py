@@ -101,3 +101,22 @@ def stop_waiting(interaction, at: datetime, schedule: Schedule | None = None) ->
     interaction.waiting_business_seconds += business_seconds(schedule, interaction.waiting_since, at)
     interaction.waiting_since = None
     return ["waiting_since", "waiting_business_seconds", *set_due_times(interaction)]
+
+
+def sla_status(interaction, now: datetime | None = None) -> str:
+    """One word for the SLA of an interaction: none, paused, on_track, overdue, met or missed."""
+    from django.utils import timezone
+
+    if interaction.status == "resolved":
+        flags = [interaction.first_response_sla_met, interaction.resolution_sla_met]
+        if all(flag is None for flag in flags):
+            return "none"
+        return "missed" if False in flags else "met"
+    due = interaction.first_response_due_at if interaction.first_response_at is None else interaction.resolution_due_at
+    if due is None:
+        return "none"
+    if interaction.waiting_since is not None:
+        return "paused"
+    if interaction.first_response_sla_met is False:
+        return "missed"
+    return "overdue" if due < (now or timezone.now()) else "on_track"
