@@ -215,3 +215,12 @@ def test_agents_are_users_with_a_role(make_user):
     support.check_assignee(make_user("ann", Role.AGENT))
     with pytest.raises(ValidationError):
         support.check_assignee(make_user("inactive", Role.AGENT, is_active=False))
+
+
+def test_assignment_changes_are_on_the_customer_timeline(agent, manager, agent_client):
+    interaction = _open(manager, timezone.now() - timedelta(hours=2))
+    support.interaction_assign(interaction=interaction, assignee=agent, actor=manager)
+    support.interaction_assign(interaction=interaction, assignee=None, actor=manager)
+    page = agent_client.get(f"/customers/{interaction.customer_id}/").content.decode()
+    assert "Assigned to Aom" in page and "Unassigned" in page
+    assert page.count('class="ti-kind">Assignment<') == 2
