@@ -1,6 +1,14 @@
 """Django admin for the customers app. Built to stay fast with a million customers: foreign keys are
 raw-id or autocomplete widgets (never a <select> of every customer), change lists skip the full
-count, and the inlines on a customer show only its latest rows."""
+count, and the inlines on a customer show only its latest rows.
+
+Every save and delete goes through the services (customers.admin_base, customers.admin_writes): the
+audit trail names the admin, figures are marked stale, the built-in segment cannot be changed or
+deleted, and owners and handlers are limited to users with a role. Tags are the one exception:
+plain rows without figures or history.
+"""
+
+from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -8,7 +16,10 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from customers import admin_writes
+from customers.admin_base import ServiceModelAdmin, ServiceWritesMixin
 from customers.models import Customer, EngagementEvent, Interaction, InteractionReply, Order, Referral, Segment, Tag
+from customers.segments import is_builtin
 
 INLINE_LATEST = 20
 
@@ -78,7 +89,10 @@ class OrderInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(SimpleHistoryAdmin):
+class CustomerAdmin(ServiceWritesMixin, SimpleHistoryAdmin):
+    writes = admin_writes.CUSTOMER
+    inline_writes = {Interaction: admin_writes.INTERACTION, Order: admin_writes.ORDER}
+
     list_display = [
         "name",
         "external_id",
@@ -111,13 +125,18 @@ class CustomerAdmin(SimpleHistoryAdmin):
 
 class InteractionReplyInline(admin.StackedInline):
     model = InteractionReply
+    # A reply's time and author are facts (the first one set the first response): a new reply is
+    # the admin's, now.
     fields = ["created_at", "author", "body"]
-    autocomplete_fields = ["author"]
+    readonly_fields = ["created_at", "author"]
     extra = 0
 
 
 @admin.register(Interaction)
-class InteractionAdmin(CustomerExternalIdSearchMixin, SimpleHistoryAdmin):
+class InteractionAdmin(CustomerExternalIdSearchMixin, ServiceWritesMixin, SimpleHistoryAdmin):
+    writes = admin_writes.INTERACTION
+    inline_writes = {InteractionReply: admin_writes.REPLY}
+
     list_display = ["subject", "customer", "channel", "kind", "direction", "status", "staff", "opened_at"]
     list_filter = ["status", "channel", "kind", "direction"]
     search_fields = ["subject"]
@@ -131,17 +150,24 @@ class InteractionAdmin(CustomerExternalIdSearchMixin, SimpleHistoryAdmin):
 
 
 @admin.register(InteractionReply)
-class InteractionReplyAdmin(admin.ModelAdmin):
+class InteractionReplyAdmin(ServiceModelAdmin):
+    writes = admin_writes.REPLY
     list_display = ["interaction", "author", "created_at"]
     search_fields = ["body", "interaction__subject"]
     list_select_related = ["interaction", "author"]
     raw_id_fields = ["interaction"]
-    autocomplete_fields = ["author"]
+    fields = ["interaction", "author", "created_at", "body"]
+    readonly_fields = ["author", "created_at"]
     show_full_result_count = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A reply stays in its interaction.
+        return [*self.readonly_fields, "interaction"] if obj is not None else list(self.readonly_fields)
 
 
 @admin.register(Order)
-class OrderAdmin(CustomerExternalIdSearchMixin, admin.ModelAdmin):
+class OrderAdmin(CustomerExternalIdSearchMixin, ServiceModelAdmin):
+    writes = admin_writes.ORDER
     list_display = ["id", "customer", "amount", "currency", "ordered_at", "external_id", "referred_by"]
     # A filter on currency would run SELECT DISTINCT over every order on each page view.
     list_filter = [("referred_by", admin.EmptyFieldListFilter)]
@@ -153,7 +179,8 @@ class OrderAdmin(CustomerExternalIdSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(EngagementEvent)
-class EngagementEventAdmin(CustomerExternalIdSearchMixin, admin.ModelAdmin):
+class EngagementEventAdmin(CustomerExternalIdSearchMixin, ServiceModelAdmin):
+    writes = admin_writes.EVENT
     list_display = ["kind", "customer", "campaign", "occurred_at", "duration_seconds", "pages"]
     list_filter = ["kind"]
     search_fields = ["campaign", "external_id__exact"]
@@ -164,7 +191,8 @@ class EngagementEventAdmin(CustomerExternalIdSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(Referral)
-class ReferralAdmin(CustomerExternalIdSearchMixin, admin.ModelAdmin):
+class ReferralAdmin(CustomerExternalIdSearchMixin, ServiceModelAdmin):
+    writes = admin_writes.REFERRAL
     list_display = ["referrer", "referred_name", "referred_email", "converted_customer", "created_at"]
     list_filter = [("converted_customer", admin.EmptyFieldListFilter)]
     customer_field = "referrer"
@@ -176,7 +204,8 @@ class ReferralAdmin(CustomerExternalIdSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin):
+class SegmentAdmin(ServiceModelAdmin):
+    writes = admin_writes.SEGMENT
     list_display = ["name", "slug", "kind", "is_builtin", "created_by", "updated_at"]
     list_filter = ["kind", "is_builtin"]
     search_fields = ["name", "slug", "description"]
@@ -184,5 +213,21 @@ class SegmentAdmin(admin.ModelAdmin):
     list_select_related = ["created_by"]
     # Static segments may hold many thousands of members.
     raw_id_fields = ["members"]
-    autocomplete_fields = ["created_by"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["is_builtin", "created_by", "created_at", "updated_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Segment | None = None) -> list[str]:
+        # A segment's kind cannot change (customers.segments.segment_update).
+        return [*self.readonly_fields, "kind"] if obj is not None else list(self.readonly_fields)
+
+    def has_change_permission(self, request: HttpRequest, obj: Segment | None = None) -> bool:
+        return super().has_change_permission(request, obj) and not (obj is not None and is_builtin(obj))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Segment | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and not (obj is not None and is_builtin(obj))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """ "Delete selected" leaves the built-in segment out (and says so)."""
+        builtin = [s for s in queryset if is_builtin(s)]
+        if builtin:
+            self.message_user(request, f"“{builtin[0]}” is built in and was not deleted.", level="warning")
+        super().delete_queryset(request, queryset.exclude(pk__in=[s.pk for s in builtin]))

@@ -3,12 +3,13 @@ its interactions (django-simple-history records)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import Lag
 
+from core.formats import format_date, format_datetime, staff_name
 from customers.models import Customer, Interaction
 
 AUDIT_LIMIT = 25
@@ -43,6 +44,11 @@ def _display(model: type, name: str, value: Any) -> str:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(value, bool):
         return "yes" if value else "no"
+    # Dates, times and money as every page shows them, not as Python prints them (raw UTC).
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, date):
+        return format_date(value)
     return str(value)
 
 
@@ -59,7 +65,7 @@ def _user_names(ids: set[int]) -> dict[int, str]:
     from django.contrib.auth import get_user_model
 
     users = get_user_model().objects.filter(pk__in=ids).only("username", "first_name", "last_name")
-    return {u.pk: u.get_full_name() or u.get_username() for u in users}
+    return {u.pk: staff_name(u) for u in users}
 
 
 def _entries(history: QuerySet, model: type, describe: Callable[[Any], str], limit: int) -> list[AuditEntry]:

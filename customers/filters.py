@@ -1,16 +1,100 @@
-"""The customer FilterSet: shared by the customer list page, the API and saved (dynamic) segments."""
+"""The customer FilterSet: shared by the customer list page, the API and saved (dynamic) segments;
+and the FilterSets of the interaction and order lists (pages, and the API when it wants whole days).
 
+Date filters take whole days (YYYY-MM-DD), both ends inclusive; on a timestamp a day runs from
+00:00 to 24:00 in settings.TIME_ZONE, the zone the reports' months use. Dates are limited to the
+years 1900-2999 so that every bound converts to a timestamp (a form error, or a 400 in the API).
+"""
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_filters import rest_framework as filters
 
-from customers.models import Customer, Language, Segment, Tag
+from customers.lifecycle import active_on_q
+from customers.models import Customer, Interaction, Language, Order, Segment, Tag
+
+SURVEY_KINDS = [("nps", "NPS"), ("csat", "CSAT"), ("ces", "CES")]
+
+
+class BoundedDateField(forms.DateField):
+    """A date between 1900-01-01 and 2999-12-31."""
+
+    def clean(self, value: Any) -> date | None:
+        result = super().clean(value)
+        if result is not None and not 1900 <= result.year <= 2999:
+            raise forms.ValidationError("Give a date between 1900 and 2999.")
+        return result
+
+
+class DateFilter(filters.DateFilter):
+    field_class = BoundedDateField
+
+
+def day_start(day: date) -> datetime:
+    """00:00 of `day` in settings.TIME_ZONE."""
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+class DayFilter(DateFilter):
+    """A whole-day bound on a timestamp field: "after" from 00:00 of the day, "before" up to the end of
+    the day (both inclusive), in settings.TIME_ZONE."""
+
+    def __init__(self, *args: Any, end: bool = False, **kwargs: Any) -> None:
+        self.end = end
+        kwargs.setdefault("lookup_expr", "lt" if end else "gte")
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs: QuerySet, value: date | None) -> QuerySet:
+        if value is None:
+            return qs
+        return super().filter(qs, day_start(value + timedelta(days=1)) if self.end else day_start(value))
+
+
+def day_range(field_name: str, what: str) -> tuple[DayFilter, DayFilter]:
+    """`x_after, x_before = day_range("x_at", "Placed")`: whole days, both inclusive."""
+    return (
+        DayFilter(field_name=field_name, label=f"{what} on or after"),
+        DayFilter(field_name=field_name, end=True, label=f"{what} on or before"),
+    )
+
+
+def segment_filter() -> filters.ModelChoiceFilter:
+    """`segment=<slug>`: the records (or customers) of a segment's current members."""
+    return filters.ModelChoiceFilter(
+        queryset=Segment.objects.all(), method="filter_segment", to_field_name="slug", label="Segment"
+    )
+
+
+class SegmentMembersMixin:
+    """filter_segment for a FilterSet over customers (`customer_field` "id") or their records ("customer_id")."""
+
+    customer_field = "customer_id"
+
+    def filter_segment(self, queryset: QuerySet, name: str, value: Segment) -> QuerySet:
+        from customers.selectors import segment_customer_ids
+
+        return queryset.filter(**{f"{self.customer_field}__in": segment_customer_ids(value)})
+
 
 NPS_CATEGORIES = [("promoter", "Promoter (9-10)"), ("passive", "Passive (7-8)"), ("detractor", "Detractor (0-6)")]
 CHURN_RISKS = [("low", "Low"), ("medium", "Medium"), ("high", "High")]
 
 
-class CustomerFilter(filters.FilterSet):
+ANSWERED = ("answered_kind", "answered_score_min", "answered_score_max", "answered_after", "answered_before")
+
+
+class CustomerFilter(SegmentMembersMixin, filters.FilterSet):
+    """Customers. `active_on` is the one definition of active (customers.lifecycle); the `answered_*`
+    filters together select customers with at least one survey answer matching all of them."""
+
+    customer_field = "id"
+
     q = filters.CharFilter(method="filter_search", label="Search")
     country = filters.CharFilter(field_name="country", lookup_expr="iexact")
     city = filters.CharFilter(field_name="city", lookup_expr="iexact")
@@ -22,14 +106,24 @@ class CustomerFilter(filters.FilterSet):
         queryset=get_user_model().objects.filter(groups__name__in=["Agent", "Manager", "Admin"]).distinct(),
         label="Owner",
     )
-    acquired_after = filters.DateFilter(field_name="acquired_at", lookup_expr="gte", label="Acquired on or after")
-    acquired_before = filters.DateFilter(field_name="acquired_at", lookup_expr="lte", label="Acquired on or before")
+    acquired_after = DateFilter(field_name="acquired_at", lookup_expr="gte", label="Acquired on or after")
+    acquired_before = DateFilter(field_name="acquired_at", lookup_expr="lte", label="Acquired on or before")
+    churned_after = DateFilter(field_name="churned_at", lookup_expr="gte", label="Churned on or after")
+    churned_before = DateFilter(field_name="churned_at", lookup_expr="lte", label="Churned on or before")
+    active_on = DateFilter(method="filter_active_on", label="Active on")
+    answered_kind = filters.ChoiceFilter(choices=SURVEY_KINDS, method="filter_answered", label="Answered a survey")
+    answered_score_min = filters.NumberFilter(
+        method="filter_answered_score", min_value=0, max_value=10, label="Answer score at least"
+    )
+    answered_score_max = filters.NumberFilter(
+        method="filter_answered_score", min_value=0, max_value=10, label="Answer score at most"
+    )
+    answered_after = DateFilter(method="filter_answered_day", label="Answered on or after")
+    answered_before = DateFilter(method="filter_answered_day", label="Answered on or before")
     nps_category = filters.ChoiceFilter(choices=NPS_CATEGORIES, method="filter_nps_category", label="NPS category")
     rfm_segment = filters.CharFilter(field_name="metrics__rfm_segment", label="RFM segment")
     churn_risk = filters.ChoiceFilter(choices=CHURN_RISKS, field_name="metrics__churn_risk", label="Churn risk")
-    segment = filters.ModelChoiceFilter(
-        queryset=Segment.objects.all(), method="filter_segment", to_field_name="slug", label="Segment"
-    )
+    segment = segment_filter()
 
     class Meta:
         model = Customer
@@ -52,10 +146,69 @@ class CustomerFilter(filters.FilterSet):
         low, high = ranges[value]
         return queryset.filter(metrics__latest_nps_score__gte=low, metrics__latest_nps_score__lte=high)
 
-    def filter_segment(self, queryset: QuerySet[Customer], name: str, value: Segment) -> QuerySet[Customer]:
-        from customers.selectors import segment_customer_ids
+    def filter_active_on(self, queryset: QuerySet[Customer], name: str, value: date) -> QuerySet[Customer]:
+        return queryset.filter(active_on_q(value))
 
-        return queryset.filter(id__in=segment_customer_ids(value))
+    # The typed methods tell the OpenAPI schema what each parameter takes.
+    def filter_answered_score(self, queryset: QuerySet[Customer], name: str, value: int) -> QuerySet[Customer]:
+        return self.filter_answered(queryset, name, value)
+
+    def filter_answered_day(self, queryset: QuerySet[Customer], name: str, value: date) -> QuerySet[Customer]:
+        return self.filter_answered(queryset, name, value)
+
+    def filter_answered(self, queryset: QuerySet[Customer], name: str, value: Any) -> QuerySet[Customer]:
+        # Every answered_* filter lands here; the first one applies all of them as one condition on
+        # the same answer (a customer with an NPS 9 in March and a CSAT 2 in May is not "NPS 0-6 in May").
+        if getattr(self, "_answered_applied", False):
+            return queryset
+        self._answered_applied = True
+        from surveys.models import Response
+
+        data = self.form.cleaned_data
+        answers = Response.objects.filter(customer=OuterRef("pk"))
+        if data.get("answered_kind"):
+            answers = answers.filter(kind=data["answered_kind"])
+        if data.get("answered_score_min") is not None:
+            answers = answers.filter(score__gte=data["answered_score_min"])
+        if data.get("answered_score_max") is not None:
+            answers = answers.filter(score__lte=data["answered_score_max"])
+        if data.get("answered_after"):
+            answers = answers.filter(submitted_at__gte=day_start(data["answered_after"]))
+        if data.get("answered_before"):
+            answers = answers.filter(submitted_at__lt=day_start(data["answered_before"] + timedelta(days=1)))
+        return queryset.filter(Exists(answers))
+
+
+class InteractionListFilter(SegmentMembersMixin, filters.FilterSet):
+    """Interactions: of a segment's members, opened on whole days, replied to or not, resolved or not."""
+
+    segment = segment_filter()
+    opened_after, opened_before = day_range("opened_at", "Opened")
+    replied = filters.BooleanFilter(field_name="first_response_at", lookup_expr="isnull", exclude=True)
+    resolved = filters.BooleanFilter(method="filter_resolved", label="Resolved")
+    channel = filters.ChoiceFilter(choices=Interaction.Channel.choices)
+    kind = filters.ChoiceFilter(choices=Interaction.Kind.choices)
+    status = filters.ChoiceFilter(choices=Interaction.Status.choices)
+
+    class Meta:
+        model = Interaction
+        fields = ["segment", "opened_after", "opened_before", "replied", "resolved", "channel", "kind", "status"]
+
+    def filter_resolved(self, queryset: QuerySet[Interaction], name: str, value: bool) -> QuerySet[Interaction]:
+        # As the snapshots count resolutions: status resolved (which always has a resolved_at).
+        resolved = Q(status=Interaction.Status.RESOLVED)
+        return queryset.filter(resolved if value else ~resolved)
+
+
+class OrderListFilter(SegmentMembersMixin, filters.FilterSet):
+    """Orders of a segment's members placed on whole days."""
+
+    segment = segment_filter()
+    placed_after, placed_before = day_range("ordered_at", "Placed")
+
+    class Meta:
+        model = Order
+        fields = ["segment", "placed_after", "placed_before"]
 
 
 def customer_filter(params: dict | None, queryset: QuerySet[Customer] | None = None) -> CustomerFilter:

@@ -6,12 +6,17 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import F, QuerySet, Value
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
+from django.utils import timezone
 
+from core.formats import staff_name
+from customers.lifecycle import reconcile_stage
 from customers.models import Customer, Interaction
+from customers.roles import users_with_a_role
 from customers.services import CUSTOMER_FIELDS
 
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
-STAFF_GROUPS = ["Agent", "Manager", "Admin"]
 
 
 def clean_country_code(value: str) -> str:
@@ -26,8 +31,21 @@ def split_tags(value: str, separator: str = ",") -> list[str]:
     return [t.strip().lower() for t in (value or "").split(separator) if t.strip()]
 
 
-def staff_users() -> Any:
-    return get_user_model().objects.filter(groups__name__in=STAFF_GROUPS).distinct().order_by("username")
+def staff_users() -> QuerySet:
+    """Staff who can own customers and handle interactions (users with a role, customers.roles), in
+    the order of their display names."""
+    display_name = Coalesce(NullIf(Trim(Concat(F("first_name"), Value(" "), F("last_name"))), Value("")), F("username"))
+    return users_with_a_role().annotate(display_name=display_name).order_by("display_name", "username")
+
+
+def label_staff_choices(form: forms.Form) -> forms.Form:
+    """Choices of users in `form` labelled with their display name (core.formats.staff_name), not
+    str(user), so a select shows people as every page does."""
+    user_model = get_user_model()
+    for field in form.fields.values():
+        if isinstance(field, forms.ModelChoiceField) and field.queryset.model is user_model:
+            field.label_from_instance = staff_name
+    return form
 
 
 class CustomerForm(forms.ModelForm):
@@ -60,6 +78,7 @@ class CustomerForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = staff_users()
         self.fields["owner"].empty_label = "Nobody"
+        label_staff_choices(self)
         self.fields["name"].widget.attrs["autofocus"] = True
         if self.instance.pk:
             self.fields["tags_text"].initial = ", ".join(t.name for t in self.instance.tags.all())
@@ -75,6 +94,18 @@ class CustomerForm(forms.ModelForm):
         acquired, churned = data.get("acquired_at"), data.get("churned_at")
         if acquired and churned and churned < acquired:
             self.add_error("churned_at", "The churn date cannot be before the acquisition date.")
+        if "lifecycle_stage" in data and "churned_at" in data:
+            # Before the model's check constraint sees them: the stage follows the churn date.
+            try:
+                data["lifecycle_stage"], data["churned_at"] = reconcile_stage(
+                    stage=data["lifecycle_stage"],
+                    churned_at=data["churned_at"],
+                    stage_before=self.instance.lifecycle_stage,
+                    churned_before=self.instance.churned_at,
+                    today=timezone.localdate(),
+                )
+            except ValidationError as error:
+                self.add_error(None, error)
         return data
 
     def service_fields(self) -> dict[str, Any]:
@@ -116,6 +147,7 @@ class InteractionForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["staff"].queryset = staff_users()
+        label_staff_choices(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -169,7 +201,9 @@ class CustomerImportForm(forms.Form):
 
 
 def tidy_filter_form(form: forms.Form) -> forms.Form:
-    """Presentation of the shared CustomerFilter's form on the list page: date pickers, "Any" for no choice."""
+    """Presentation of the shared CustomerFilter's form on the list page: date pickers, "Any" for no choice,
+    people by their display name."""
+    label_staff_choices(form)
     for field in form.fields.values():
         if isinstance(field, forms.DateField):
             field.widget.input_type = "date"

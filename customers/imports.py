@@ -21,6 +21,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from customers.forms import clean_country_code, split_tags
+from customers.lifecycle import reconcile_stage
 from customers.models import Customer, Language
 from customers.services import CUSTOMER_FIELDS, tags_from_names
 from metrics.stale import mark_customers_stale
@@ -226,6 +227,9 @@ def customers_import(
         parsed.append((number, data))
 
     columns = [c for c in header if c not in ("tags", "external_id")]
+    if {"lifecycle_stage", "churned_at"} & set(columns):
+        # The stage follows the churn date (customers.lifecycle): writing one may change the other.
+        columns += [c for c in ("lifecycle_stage", "churned_at") if c not in columns]
     existing = _existing([d["external_id"] for _n, d in parsed])
     today = timezone.localdate()
     to_create: list[Customer] = []
@@ -246,6 +250,7 @@ def customers_import(
             continue
         if customer is None:
             customer = Customer(external_id=ext, acquired_at=today)
+        before = (customer.lifecycle_stage, customer.churned_at)
         for column in columns:
             # An empty acquired_at keeps the stored date (or today for a new customer): the field is required.
             if column == "acquired_at" and data[column] is None:
@@ -259,6 +264,17 @@ def customers_import(
                     f"The churn date {customer.churned_at} is before the acquisition date {customer.acquired_at}.",
                 )
             )
+            continue
+        try:
+            customer.lifecycle_stage, customer.churned_at = reconcile_stage(
+                stage=customer.lifecycle_stage,
+                churned_at=customer.churned_at,
+                stage_before=before[0],
+                churned_before=before[1],
+                today=today,
+            )
+        except ValidationError as error:
+            result.errors.extend(RowError(number, column, m) for column, ms in error.message_dict.items() for m in ms)
             continue
         (to_update if customer.pk else to_create).append(customer)
         tags[ext] = data["tags"] if "tags" in header else []

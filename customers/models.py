@@ -1,5 +1,7 @@
 """Customers and everything that happens with them: interactions, orders, engagement events."""
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -7,6 +9,8 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from core.formats import format_money
+from customers.lifecycle import STAGE_FOLLOWS_CHURN, active_on_q
 from support.models import Priority
 
 
@@ -30,9 +34,10 @@ class Tag(models.Model):
 
 
 class CustomerQuerySet(models.QuerySet["Customer"]):
-    def active_on(self, day) -> "CustomerQuerySet":
-        """Customers acquired on or before `day` and not churned by then."""
-        return self.filter(acquired_at__lte=day).filter(Q(churned_at__isnull=True) | Q(churned_at__gt=day))
+    def active_on(self, day: date) -> "CustomerQuerySet":
+        """Customers active on `day`: acquired on or before it and not churned on or before it
+        (the one definition, customers.lifecycle)."""
+        return self.filter(active_on_q(day))
 
 
 class Customer(models.Model):
@@ -96,6 +101,8 @@ class Customer(models.Model):
                 condition=Q(churned_at__isnull=True) | Q(churned_at__gte=models.F("acquired_at")),
                 name="customer_churn_after_acquisition",
             ),
+            # churned_at is the truth and the stage follows it (customers.lifecycle.reconcile_stage).
+            models.CheckConstraint(condition=STAGE_FOLLOWS_CHURN, name="customer_stage_follows_churn"),
         ]
 
     def __str__(self) -> str:
@@ -290,7 +297,7 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"
+        return format_money(self.amount, self.currency)
 
 
 class EngagementEvent(models.Model):

@@ -8,9 +8,11 @@ from enum import IntEnum
 from functools import wraps
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import AccessMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from rest_framework.permissions import BasePermission
 
@@ -43,6 +45,25 @@ def role_of(user: Any) -> Role | None:
 def has_role(user: Any, role: Role) -> bool:
     held = role_of(user)
     return held is not None and held >= role
+
+
+def users_with_a_role() -> QuerySet:
+    """Active users holding any role (a role group, or superuser): the only users staff may make a
+    customer's owner, an interaction's handler or a follow-up's assignee. A subquery rather than a
+    join, so a user in two groups is listed once."""
+    user_model = get_user_model()
+    in_a_group = user_model.objects.filter(groups__name__in=[r.group_name for r in Role]).values("pk")
+    return user_model.objects.filter(Q(pk__in=in_a_group) | Q(is_superuser=True), is_active=True).order_by("username")
+
+
+def has_a_role(user: Any) -> bool:
+    return role_of(user) is not None
+
+
+def check_has_a_role(user: Any, *, field: str) -> None:
+    """ValidationError on `field` unless `user` is empty or holds a role (for the services)."""
+    if user is not None and not has_a_role(user):
+        raise ValidationError({field: f"{user} has no role (Agent, Manager or Admin); choose a staff member."})
 
 
 def role_required(role: Role) -> Callable:

@@ -1,14 +1,15 @@
 """Reads of customers and segments, for views, the API and the metrics engine."""
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.db.models.functions import Upper
 
-from customers.models import Customer, Segment
+from customers.models import Customer, Interaction, Order, Segment
 
 if TYPE_CHECKING:
-    from customers.filters import CustomerFilter
+    from customers.filters import CustomerFilter, InteractionListFilter, OrderListFilter
 
 # A dynamic segment's filter may not refer to another segment (no cycles, no deep nesting).
 SEGMENT_FORBIDDEN_PARAMS = {"segment"}
@@ -70,3 +71,22 @@ def customer_profile(pk: int) -> Customer:
     from django.shortcuts import get_object_or_404
 
     return get_object_or_404(Customer.objects.select_related("metrics", "owner").prefetch_related("tags"), pk=pk)
+
+
+def interaction_list(params: Mapping[str, Any]) -> tuple["InteractionListFilter", QuerySet[Interaction]]:
+    """The staff list of interactions (InteractionListFilter), newest first, with customer and staff.
+    An invalid filter shows no rows (the form says why)."""
+    from customers.filters import InteractionListFilter
+
+    filterset = InteractionListFilter(params, queryset=Interaction.objects.all())
+    queryset = filterset.qs if filterset.is_valid() else Interaction.objects.none()
+    return filterset, queryset.select_related("customer", "staff").order_by("-opened_at", "-id")
+
+
+def order_list(params: Mapping[str, Any]) -> tuple["OrderListFilter", QuerySet[Order]]:
+    """The staff list of orders (OrderListFilter), newest first, with the customer."""
+    from customers.filters import OrderListFilter
+
+    filterset = OrderListFilter(params, queryset=Order.objects.all())
+    queryset = filterset.qs if filterset.is_valid() else Order.objects.none()
+    return filterset, queryset.select_related("customer").order_by("-ordered_at", "-id")

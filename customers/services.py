@@ -16,7 +16,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from customers.lifecycle import reconcile_stage
 from customers.models import Customer, EngagementEvent, Interaction, InteractionReply, Order, Referral, Tag
+from customers.roles import check_has_a_role
 from metrics.stale import mark_customers_stale
 
 # Fields of Customer that staff may set directly, in the order forms show them. The customer form,
@@ -83,19 +85,36 @@ def tags_from_names(names: Iterable[str]) -> list[Tag]:
     return list(Tag.objects.filter(name__in=clean))
 
 
+def _follow_churn(customer: Customer, before: Customer) -> list[str]:
+    """Make the stage and churn date agree (customers.lifecycle); the names of the fields it changed."""
+    stage, churned_at = reconcile_stage(
+        stage=customer.lifecycle_stage,
+        churned_at=customer.churned_at,
+        stage_before=before.lifecycle_stage,
+        churned_before=before.churned_at,
+        today=timezone.localdate(),
+    )
+    changed = [n for n, v in (("lifecycle_stage", stage), ("churned_at", churned_at)) if getattr(customer, n) != v]
+    customer.lifecycle_stage, customer.churned_at = stage, churned_at
+    return changed
+
+
 def customer_create(
     *, actor: AbstractBaseUser | None = None, tags: Iterable[str] | None = None, **fields: Any
 ) -> Customer:
     """Create a customer from CUSTOMER_FIELDS (external_id and name required) and tag names.
 
-    Raises ValidationError (unique external id, email, churned before acquired...) and saves nothing then.
+    Raises ValidationError (unique external id, email, churned before acquired, an owner without a
+    role...) and saves nothing then. The stage follows the churn date (customers.lifecycle.reconcile_stage).
     Side effects: a "Created" audit record; the new customer is marked stale so its metrics row is computed.
     """
     _check_fields(fields, CUSTOMER_FIELDS)
     customer = Customer(**fields)
+    _follow_churn(customer, Customer())
     if customer.country:
         customer.country = customer.country.upper()
     customer.full_clean()
+    check_has_a_role(customer.owner, field="owner")
     _record_actor(customer, actor)
     with transaction.atomic():
         customer.save()
@@ -110,14 +129,21 @@ def customer_update(
 ) -> Customer:
     """Change the given CUSTOMER_FIELDS of `customer`; `tags` (names), when given, replaces its tags.
 
-    Raises ValidationError and leaves the row unchanged when the result is invalid.
+    Raises ValidationError and leaves the row unchanged when the result is invalid (a new owner must
+    hold a role; an owner who lost theirs stays until someone changes it). The stage and the
+    churn date follow each other (customers.lifecycle.reconcile_stage: e.g. stage churned without a
+    date churns the customer today, leaving churned clears the date).
     Side effects: an audit record of the changed fields; marks the customer stale when a field its
     figures depend on (acquired, churned, stage) changed.
     """
+    before = Customer(lifecycle_stage=customer.lifecycle_stage, churned_at=customer.churned_at)
     changed = _apply_fields(customer, fields, CUSTOMER_FIELDS)
+    changed += [name for name in _follow_churn(customer, before) if name not in changed]
     if customer.country:
         customer.country = customer.country.upper()
     customer.full_clean()
+    if "owner" in changed:
+        check_has_a_role(customer.owner, field="owner")
     _record_actor(customer, actor)
     with transaction.atomic():
         if changed:
@@ -161,8 +187,9 @@ def interaction_create(
     """Log a conversation with `customer`, opened now unless `opened_at` is given; status open.
 
     `first_response_at` is for history imported from another system (replies set it otherwise);
-    it cannot be before the opening. To import a resolved interaction, follow with interaction_resolve(at=...).
-    `assignee` must hold a role; the SLA due times follow the priority's policy and the team's calendar.
+    it cannot be before the opening; `staff` and `assignee`, when given, must hold a role. To import a
+    resolved interaction, follow with interaction_resolve(at=...). The SLA due times follow the
+    priority's policy and the team's calendar.
     Side effects: a "Created" audit record by `actor` (default `staff`); marks the customer stale;
     notifies the assignee (support.services).
     """
@@ -186,6 +213,7 @@ def interaction_create(
         email_message_id=email_message_id,
     )
     interaction.full_clean()
+    check_has_a_role(staff, field="staff")
     _record_actor(interaction, actor or staff)
     with transaction.atomic():
         sla.set_due_times(interaction)
@@ -204,13 +232,16 @@ def interaction_update(
     interaction_set_status (or interaction_resolve / interaction_reopen), response times through
     interaction_reply.
 
-    Raises ValidationError, e.g. when a new opened_at would fall after its first response.
+    Raises ValidationError, e.g. when a new opened_at would fall after its first response, or a new
+    handler (staff) holds no role.
     Side effects: an audit record; marks the customer stale when its customer, opened_at or
     first_response_at changed (both customers when it moved to another one).
     """
     before = interaction.customer_id
     changed = _apply_fields(interaction, fields, INTERACTION_FIELDS)
     interaction.full_clean()
+    if "staff" in changed:
+        check_has_a_role(interaction.staff, field="staff")
     _record_actor(interaction, actor)
     with transaction.atomic():
         if changed:

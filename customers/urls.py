@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import views
+from customers import record_views, views
 
 app_name = "customers"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("import/", views.customer_import, name="import"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
+    path("interactions/", record_views.interaction_list, name="interactions"),
+    path("orders/", record_views.order_list, name="orders"),
     path("interactions/<int:pk>/", views.interaction_detail, name="interaction"),
     path("interactions/<int:pk>/edit/", views.interaction_edit, name="interaction_edit"),
     path("interactions/<int:pk>/resolve/", views.interaction_resolve, name="interaction_resolve"),

@@ -6,11 +6,12 @@ from datetime import date
 
 from django.utils import timezone
 
-from core.calendar import Group, MonthRange, add_months, bucket_end, bucket_label, report_zone
+from core.calendar import Group, MonthRange, bucket_end, bucket_label, report_zone
 from customers.models import Segment
+from metrics import drilldowns as links
 from metrics import formulas
 from metrics.catalogue import figures
-from metrics.drilldowns import acquired_in, customer_url, customers_url
+from metrics.drilldowns import customer_url, customers_url
 from metrics.models import CohortCell
 from metrics.presenters import Cell, Kpi, Table, format_value, text_cell
 from metrics.report_selectors import Totals, cohort_cells
@@ -43,7 +44,8 @@ def kpi_table(kpis: list[Kpi], overview: bool) -> Table:
 
 
 def trend_tables(segment: Segment, series: list[tuple[date, Totals]], group: str, months: MonthRange) -> dict:
-    """One table per chart, each cell linking to the customers behind it."""
+    """One table per chart; each count links to a list of exactly the rows or customers it counts
+    (metrics.drilldowns), each rate to the list its base counts."""
     seg_link = customers_url(segment)
     nps, csat, ces, retention, revenue, distribution = [], [], [], [], [], []
     for start, t in series:
@@ -51,60 +53,63 @@ def trend_tables(segment: Segment, series: list[tuple[date, Totals]], group: str
         label = bucket_label(start, group, months)
         end = bucket_end(start, group, months)
         label_cell = text_cell(label)
+        answers = {kind: links.answers_url(segment, start, end, kind=kind) for kind in ("nps", "csat", "ces")}
+        bands = {band: links.nps_band_url(segment, start, end, band) for band in links.NPS_BANDS}
+        orders = links.orders_url(segment, start, end)
         nps.append(
             [
                 label_cell,
-                Cell(f["nps"].value, href=seg_link),
+                Cell(f["nps"].value, href=answers["nps"]),
                 Cell(f["nps"].margin),
-                Cell(t.nps_n if t.months else None),
+                Cell(t.nps_n if t.months else None, href=answers["nps"]),
             ]
         )
         csat.append(
             [
                 label_cell,
-                Cell(f["csat"].value, href=seg_link),
-                Cell(formulas.quantize(formulas.mean(t.csat_sum, t.csat_count), "0.01")),
-                Cell(t.csat_count if t.months else None),
+                Cell(f["csat"].value, href=answers["csat"]),
+                Cell(formulas.quantize(formulas.mean(t.csat_sum, t.csat_count), "0.01"), href=answers["csat"]),
+                Cell(t.csat_count if t.months else None, href=answers["csat"]),
             ]
         )
         ces.append(
             [
                 label_cell,
-                Cell(f["ces"].value, href=seg_link),
-                Cell(formulas.quantize(formulas.ces_easy_share(t.ces_easy, t.ces_count))),
-                Cell(t.ces_count if t.months else None),
+                Cell(f["ces"].value, href=answers["ces"]),
+                Cell(formulas.quantize(formulas.ces_easy_share(t.ces_easy, t.ces_count)), href=answers["ces"]),
+                Cell(t.ces_count if t.months else None, href=answers["ces"]),
             ]
         )
         blank = not t.months
         retention.append(
             [
                 label_cell,
-                Cell(None if blank else t.customers_start),
-                Cell(None if blank else t.customers_new, href=customers_url(segment, **acquired_in(start, end))),
-                Cell(None if blank else t.customers_end, href=customers_url(segment, lifecycle_stage="active")),
-                Cell(None if blank else t.customers_lost, href=customers_url(segment, lifecycle_stage="churned")),
-                Cell(f["retention"].value),
-                Cell(f["churn"].value),
+                Cell(None if blank else t.customers_start, href=links.start_customers_url(segment, start)),
+                Cell(None if blank else t.customers_new, href=links.new_customers_url(segment, start, end)),
+                Cell(None if blank else t.customers_end, href=links.end_customers_url(segment, end)),
+                Cell(None if blank else t.customers_lost, href=links.lost_customers_url(segment, start, end)),
+                Cell(f["retention"].value, href=links.start_customers_url(segment, start)),
+                Cell(f["churn"].value, href=links.lost_customers_url(segment, start, end)),
                 Cell(formulas.quantize(formulas.net_growth_rate(t.customers_start, t.customers_end))),
             ]
         )
         revenue.append(
             [
                 label_cell,
-                Cell(None if blank else t.revenue, f"{t.revenue:,.2f}" if not blank else "—", seg_link),
-                Cell(None if blank else t.orders, href=seg_link),
-                Cell(f["aov"].value, format_value(f["aov"].value, "money")),
+                Cell(None if blank else t.revenue, f"{t.revenue:,.2f}" if not blank else "—", orders),
+                Cell(None if blank else t.orders, href=orders),
+                Cell(f["aov"].value, format_value(f["aov"].value, "money"), orders),
                 Cell(None if blank else t.referred_revenue, f"{t.referred_revenue:,.2f}" if not blank else "—"),
             ]
         )
         distribution.append(
             [
                 label_cell,
-                Cell(None if blank else t.promoters, href=customers_url(segment, nps_category="promoter")),
-                Cell(None if blank else t.passives, href=customers_url(segment, nps_category="passive")),
-                Cell(None if blank else t.detractors, href=customers_url(segment, nps_category="detractor")),
-                Cell(formulas.quantize(formulas._ratio_percent(t.promoters, t.nps_n))),
-                Cell(formulas.quantize(formulas._ratio_percent(t.detractors, t.nps_n))),
+                Cell(None if blank else t.promoters, href=bands["promoters"]),
+                Cell(None if blank else t.passives, href=bands["passives"]),
+                Cell(None if blank else t.detractors, href=bands["detractors"]),
+                Cell(formulas.quantize(formulas._ratio_percent(t.promoters, t.nps_n)), href=bands["promoters"]),
+                Cell(formulas.quantize(formulas._ratio_percent(t.detractors, t.nps_n)), href=bands["detractors"]),
             ]
         )
     # Figures without a narrower filter link to the segment's customers.
@@ -145,9 +150,7 @@ def cohort_table(segment: Segment, months: MonthRange) -> Table:
     rows = []
     for cohort_month, row in sorted(by_cohort.items()):
         size = next(iter(row.values())).cohort_size
-        acquired = acquired_in(cohort_month, add_months(cohort_month, 1))
-        still_active = customers_url(segment, **acquired, lifecycle_stage="active")
-        out = [text_cell(f"{cohort_month:%Y-%m}"), Cell(size, href=customers_url(segment, **acquired))]
+        out = [text_cell(f"{cohort_month:%Y-%m}"), Cell(size, href=links.cohort_size_url(segment, cohort_month))]
         for since in range(width):
             cell = row.get(since)
             share = formulas.quantize(formulas._ratio_percent(cell.active, cell.cohort_size)) if cell else None
@@ -160,7 +163,8 @@ def cohort_table(segment: Segment, months: MonthRange) -> Table:
                 Cell(
                     share,
                     f"{share} %",
-                    still_active,
+                    # Exactly the customers the cell counts: acquired in the month, active at the end of month k.
+                    links.cohort_active_url(segment, cohort_month, since),
                     style=f"background-color: rgba(36, 87, 214, {alpha:.2f}); color: {colour}",
                 )
             )

@@ -74,7 +74,7 @@ def segment_report(*, segment: Segment, months: MonthRange, group: str = Group.M
             now_figures[metric.key],
             before_figures[metric.key],
             None if overview else all_figures[metric.key],
-            drill_links(segment, metric.key),
+            drill_links(segment, metric.key, months.first, months.end),
         )
         for metric in METRICS
     ]
@@ -141,7 +141,7 @@ def comparison(*, segments: list[Segment], months: MonthRange) -> Comparison:
                 text = f"{text} ± {fig.margin}"
             if fig.value is not None and fig.n is not None:
                 text = f"{text} (n = {fig.n:,})"
-            row.append(Cell(fig.value, text, drill_links(s, key)[0][1]))
+            row.append(Cell(fig.value, text, drill_links(s, key, months.first, months.end)[0][1]))
         table_rows.append(row)
     table = Table("comparison", "Segments side by side", ["Metric", *[s.name for s in shown]], table_rows)
     chart = {

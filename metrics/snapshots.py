@@ -340,7 +340,11 @@ def _customer_groups(members: Members, zone: ZoneInfo) -> list[_Group]:
 def period_stocks(groups: Iterable[tuple[date, date | None, int]], start: date, end: date) -> tuple[int, int, int, int]:
     """(S, N, E, lost) of the period [start, end) (month starts) from (acquired month, churned month
     or None, customers) groups. S = active at the start, N = acquired in the period and active at its
-    end, E = active at its end, lost = of S, churned in the period; so E − N = S − lost."""
+    end, E = active at its end, lost = of S, churned in the period; so E − N = S − lost.
+
+    "Active on day d" is customers.lifecycle's (acquired_at <= d < churned_at): with month-aligned
+    periods, "acquired before `start` and not churned before it" is exactly active on start − 1 day,
+    which is what the report's drill-down links filter on (metrics.drilldowns)."""
     s = n = e = lost = 0
     for acquired, churned, count in groups:
         if acquired < start and (churned is None or churned >= start):
@@ -382,7 +386,8 @@ def _cohort_cells(segment: Segment, groups: list[_Group], starts: list[date], no
         if not size:
             continue
         for since in range(len(starts) - index):
-            # Active at the end of month cohort + since: not churned before the month after it.
+            # Active at the end of month cohort + since: not churned before the month after it, i.e.
+            # active on that month's last day (customers.lifecycle; metrics.drilldowns.cohort_active_url).
             month_end = next_month(add_months(cohort, since))
             active = sum(
                 g.count for g in groups if g.acquired == cohort and (g.churned is None or g.churned >= month_end)

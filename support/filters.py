@@ -3,11 +3,11 @@
 from typing import Any
 
 import django_filters
-from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from customers.models import Interaction
+from customers.roles import users_with_a_role
 from support.models import Priority, Team
 
 OPEN_STATUSES = [Interaction.Status.OPEN, Interaction.Status.WAITING]
@@ -21,7 +21,7 @@ def overdue_q(now: Any) -> Q:
 
 
 def _staff(request: Any = None) -> QuerySet:
-    return get_user_model().objects.filter(is_active=True, groups__isnull=False).distinct().order_by("username")
+    return users_with_a_role()
 
 
 class WorkQueueFilter(django_filters.FilterSet):

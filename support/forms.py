@@ -3,14 +3,14 @@
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 
+from customers.roles import users_with_a_role
 from support.models import Notification, Priority, Team
 
 
 def staff_choices() -> Any:
     """Active users with a role, the people work can be assigned to."""
-    return get_user_model().objects.filter(is_active=True, groups__isnull=False).distinct().order_by("username")
+    return users_with_a_role()
 
 
 class StaffChoiceField(forms.ModelChoiceField):

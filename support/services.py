@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Interaction
-from customers.roles import Role, has_role
+from customers.roles import check_has_a_role
 from customers.services import _record_actor, interaction_resolve
 from support import sla
 from support.models import Notification, Priority, Team
@@ -32,8 +32,7 @@ _UNCHANGED: Any = object()
 
 def check_assignee(user: Any) -> None:
     """Raise ValidationError unless `user` may be assigned work (an active user with a role)."""
-    if user is not None and not (getattr(user, "is_active", False) and has_role(user, Role.AGENT)):
-        raise ValidationError({"assignee": "Only staff with a role (Agent, Manager or Admin) can be assigned work."})
+    check_has_a_role(user, field="assignee")
 
 
 def _staff_name(user: Any) -> str:

@@ -117,6 +117,13 @@ class Invitation(models.Model):
                 condition=Q(answered_at__isnull=True, reminded_at__isnull=True, sent_at__isnull=False),
             ),
         ]
+        constraints = [
+            # The answer proves delivery (surveys.services.response_submit marks an unsent link sent), so
+            # answers never outnumber invitations sent and a response rate never exceeds 100 %.
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True) | Q(sent_at__isnull=False), name="invitation_answered_was_sent"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.survey} → {self.customer}"

@@ -1,18 +1,23 @@
 """Reads of the surveys app, for views, emails, the profile panel and the timeline."""
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
+from core.formats import staff_name
 from customers.models import Customer
 from metrics import formulas
 from surveys.models import FollowUp, Invitation, Response, Survey, SurveyText
 from surveys.tokens import hash_token
+
+if TYPE_CHECKING:
+    from surveys.filters import ResponseListFilter
 
 LANGUAGE_CODES = [code for code, _ in settings.LANGUAGES]
 # token_urlsafe(24) gives 32 characters; anything far outside this shape is not one of ours.
@@ -64,7 +69,11 @@ def surveys_with_rates() -> QuerySet[Survey]:
     """Every survey with invitations sent, answers and opens (response rate = answered / sent)."""
     return Survey.objects.annotate(
         sent_count=Count("invitations", filter=Q(invitations__sent_at__isnull=False)),
-        answered_count=Count("invitations", filter=Q(invitations__answered_at__isnull=False)),
+        # Answers to the invitations counted as sent (an answer marks its invitation sent, so this is
+        # every answer; the rate cannot exceed 100 %).
+        answered_count=Count(
+            "invitations", filter=Q(invitations__answered_at__isnull=False, invitations__sent_at__isnull=False)
+        ),
         opened_count=Count("invitations", filter=Q(invitations__opened_at__isnull=False)),
         reminded_count=Count("invitations", filter=Q(invitations__reminded_at__isnull=False)),
     ).order_by("name")
@@ -182,7 +191,7 @@ def customer_timeline_items(customer: Customer) -> list[dict[str, Any]]:
         "closed_by", "response"
     )
     for f in follow_ups:
-        who = f.closed_by.get_username() if f.closed_by else "automatically"
+        who = staff_name(f.closed_by, empty="automatically")
         items.append(
             {
                 "at": f.closed_at,
@@ -192,3 +201,13 @@ def customer_timeline_items(customer: Customer) -> list[dict[str, Any]]:
             }
         )
     return sorted(items, key=lambda i: i["at"], reverse=True)
+
+
+def response_list(params: Mapping[str, Any]) -> tuple["ResponseListFilter", QuerySet[Response]]:
+    """The staff list of answers: ResponseListFilter applied to `params`, newest first, with what each
+    row shows (customer, survey). An invalid filter shows no rows (the form says why)."""
+    from surveys.filters import ResponseListFilter
+
+    filterset = ResponseListFilter(params, queryset=Response.objects.all())
+    queryset = filterset.qs if filterset.is_valid() else Response.objects.none()
+    return filterset, queryset.select_related("customer", "invitation__survey").order_by("-submitted_at", "-id")

@@ -46,7 +46,9 @@ def invitation_create(
 
     Returns the invitation and the raw token: the token is not stored anywhere, so this is the
     only moment the link can be built. Eligibility rules (cooldown, recontact) are not checked here;
-    `invitation_send` checks them.
+    `invitation_send` checks them. Every entry point (profile, bulk send, command, API, triggers)
+    comes through here.
+    Side effects: marks the customer stale (their invitation count, hence response rate, changes).
     """
     token = new_token()
     now = timezone.now()
@@ -64,6 +66,7 @@ def invitation_create(
             sent_at=now if channel == Invitation.Channel.LINK else None,
             expires_at=now + timedelta(days=survey.link_lifetime_days),
         )
+        mark_customers_stale(customer_ids=[customer.pk])
     return invitation, token
 
 
@@ -124,12 +127,17 @@ def invitation_email_send(*, invitation_id: int, token: str) -> bool:
     if invitation is None or hash_token(token) != invitation.token_hash:
         return False
     now = timezone.now()
-    if not Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=True).update(sent_at=now):
-        return False
+    with transaction.atomic():
+        if not Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=True).update(sent_at=now):
+            return False
+        # Sent invitations are the response rate's denominator.
+        mark_customers_stale(customer_ids=[invitation.customer_id])
     try:
         invitation_email(invitation=invitation, token=token).send()
     except Exception:
-        Invitation.objects.filter(pk=invitation.pk, sent_at=now).update(sent_at=None)
+        with transaction.atomic():
+            Invitation.objects.filter(pk=invitation.pk, sent_at=now).update(sent_at=None)
+            mark_customers_stale(customer_ids=[invitation.customer_id])
         raise
     return True
 
@@ -165,8 +173,11 @@ def response_submit(
 
     Preconditions: the link has not expired (else InvitationExpired); `expected_revision` is the
     revision the form was built from (0 = no answer yet; None = do not check), else AnswerConflict.
-    Side effects: sets answered_at on the first answer; marks the customer's metrics stale (a
-    recompute is enqueued after commit); opens, reopens or closes the detractor follow-up.
+    Side effects: sets answered_at on the first answer, and sent_at when the invitation was never
+    marked sent (the answer proves the link reached the customer: an API link handed over by an
+    integration, an email whose send was not recorded), so answers never outnumber invitations sent
+    and a response rate never exceeds 100 %; marks the customer's metrics stale (a recompute is
+    enqueued after commit); opens, reopens or closes the detractor follow-up.
     The invitation row is locked, so simultaneous submits of one link are serialised and the
     OneToOne constraint keeps exactly one Response.
     """
@@ -203,8 +214,12 @@ def response_submit(
                     response.save()
             except IntegrityError:
                 raise AnswerConflict from None
-            Invitation.objects.filter(pk=invitation.pk).update(answered_at=now)
-            invitation.answered_at = now
+            delivered = {"answered_at": now}
+            if invitation.sent_at is None:
+                delivered["sent_at"] = now
+            Invitation.objects.filter(pk=invitation.pk).update(**delivered)
+            for name, value in delivered.items():
+                setattr(invitation, name, value)
         else:
             response.score = value
             response.comment = comment
@@ -304,7 +319,9 @@ def invitations_send_batch(
                     result.skipped["email_failed"] += 1
                     continue
                 sent_ids.append(invitation.pk)
-        Invitation.objects.filter(pk__in=sent_ids, sent_at__isnull=True).update(sent_at=timezone.now())
+        with transaction.atomic():
+            Invitation.objects.filter(pk__in=sent_ids, sent_at__isnull=True).update(sent_at=timezone.now())
+            mark_customers_stale(customer_ids=[inv.customer_id for inv, _ in result.made if inv.pk in set(sent_ids)])
         result.made = [(inv, token) for inv, token in result.made if inv.pk in set(sent_ids)]
     return result
 

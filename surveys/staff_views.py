@@ -1,6 +1,7 @@
 """Staff survey pages (agent and above): surveys and response rates, the follow-up queue, sending."""
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -10,8 +11,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
+from core.formats import staff_name
 from customers.filters import customer_filter
 from customers.models import Customer
+from customers.record_views import filtered_list_page
 from customers.roles import Role, role_required
 from surveys.forms import BulkSendForm, FollowUpCloseForm, InviteForm
 from surveys.models import FollowUp, SurveySendJob
@@ -23,6 +26,9 @@ from surveys.selectors import (
     survey_responses,
     survey_score_distribution,
     surveys_with_rates,
+)
+from surveys.selectors import (
+    response_list as selectors_response_list,
 )
 from surveys.services import follow_up_close, invitation_send, send_job_create
 from surveys.tokens import invitation_url
@@ -121,8 +127,13 @@ def send_to_customers(request: HttpRequest) -> HttpResponse:
                 survey=form.cleaned_data["survey"], customer_ids=ids, created_by=request.user, description=description
             )
             return redirect("surveys:send_job", pk=job.pk)
+    # A chosen person is named as every page names them, not by the id in the query string.
+    cleaned = filterset.form.cleaned_data if valid else {}
+    people = {k: staff_name(v) for k, v in cleaned.items() if isinstance(v, get_user_model())}
     describe = [
-        f"{filterset.form.fields[k].label or k}: {v}" for k, v in params.items() if v and k in filterset.form.fields
+        f"{filterset.form.fields[k].label or k}: {people.get(k, v)}"
+        for k, v in params.items()
+        if v and k in filterset.form.fields
     ]
     context = {
         "form": form,
@@ -193,3 +204,10 @@ def customer_invite(request: HttpRequest, customer_pk: int) -> HttpResponse:
         return redirect(profile)
     context = {"customer": customer, "invitation": outcome.invitation, "url": invitation_url(outcome.token)}
     return render(request, "surveys/invitation_created.html", context, status=201)
+
+
+@role_required(Role.AGENT)
+@require_GET
+def response_list(request: HttpRequest) -> HttpResponse:
+    """Survey answers (ResponseListFilter), e.g. a report period's detractors; comments included."""
+    return filtered_list_page(request, selectors_response_list, "surveys/response_list.html")

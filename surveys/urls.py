@@ -16,5 +16,6 @@ urlpatterns = [
     path("surveys/send/<int:pk>/", staff_views.send_job_detail, name="send_job"),
     path("surveys/send/<int:pk>/progress.json", staff_views.send_job_progress, name="send_job_progress"),
     path("surveys/invite/<int:customer_pk>/", staff_views.customer_invite, name="invite"),
+    path("surveys/responses/", staff_views.response_list, name="responses"),
     path("surveys/<slug:slug>/", staff_views.survey_detail, name="detail"),
 ]

@@ -2,20 +2,23 @@
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
-from customers.api.common import ApiModelSerializer, FullCleanMixin, NoNulSlugRelatedField
+from customers.api.common import ApiModelSerializer, FullCleanMixin, NoNulSlugRelatedField, drf_validation_error
 from customers.filters import customer_filter
 from customers.ingest import MAX_BATCH, EventItemSerializer, OrderItemSerializer
+from customers.lifecycle import reconcile_stage
 from customers.models import Customer, EngagementEvent, Interaction, Order, Segment, Tag
+from customers.roles import users_with_a_role
 from customers.selectors import SEGMENT_FORBIDDEN_PARAMS
 from customers.services import CUSTOMER_FIELDS
 
 
 def staff_users() -> Any:
-    return get_user_model().objects.filter(is_active=True)
+    """Users a customer, interaction or follow-up may be given to: those with a role."""
+    return users_with_a_role()
 
 
 class CustomerSerializer(FullCleanMixin, ApiModelSerializer):
@@ -34,6 +37,22 @@ class CustomerSerializer(FullCleanMixin, ApiModelSerializer):
         churned = attrs.get("churned_at", getattr(self.instance, "churned_at", None))
         if acquired and churned and churned < acquired:
             raise serializers.ValidationError({"churned_at": ["Cannot be before acquired_at."]})
+        # The stage follows the churn date (customers.lifecycle) before the model's constraint is checked.
+        stage_before = getattr(self.instance, "lifecycle_stage", Customer.Stage.ACTIVE)
+        try:
+            stage, churned_at = reconcile_stage(
+                stage=attrs.get("lifecycle_stage", stage_before),
+                churned_at=churned,
+                stage_before=stage_before,
+                churned_before=getattr(self.instance, "churned_at", None),
+                today=timezone.localdate(),
+            )
+        except DjangoValidationError as exc:
+            raise drf_validation_error(exc) from exc
+        if "lifecycle_stage" in attrs or stage != stage_before:
+            attrs["lifecycle_stage"] = stage
+        if "churned_at" in attrs or churned_at != churned:
+            attrs["churned_at"] = churned_at
         return super().validate(attrs)
 
     def validate_country(self, value: str) -> str:

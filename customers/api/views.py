@@ -17,13 +17,12 @@ from django.db.models import Model, ProtectedError, QuerySet
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import UserRateThrottle
 
-from customers import services
+from customers import segments, services
 from customers.api.common import (
     BulkIngestThrottle,
     ModelApiViewSet,
@@ -308,19 +307,16 @@ class SegmentViewSet(ModelApiViewSet):
     def get_queryset(self) -> QuerySet[Segment]:
         return Segment.objects.order_by("-is_builtin", "name")
 
-    def _refuse_builtin(self, segment: Segment) -> None:
-        if segment.is_builtin:
-            raise PermissionDenied("Built-in segments cannot be edited or deleted.")
-
     def perform_create(self, serializer: BaseSerializer) -> None:
-        with transaction.atomic():  # the segment and its static members together
-            serializer.save(created_by=self.request.user)
+        data = dict(serializer.validated_data)
+        with service_errors_as_400():
+            serializer.instance = segments.segment_create(created_by=self.request.user, **data)
 
     def perform_update(self, serializer: BaseSerializer) -> None:
-        self._refuse_builtin(serializer.instance)
-        with transaction.atomic():
-            serializer.save()
+        with service_errors_as_400():
+            serializer.instance = segments.segment_update(
+                segment=serializer.instance, **dict(serializer.validated_data)
+            )
 
     def perform_destroy(self, instance: Segment) -> None:
-        self._refuse_builtin(instance)
-        instance.delete()
+        segments.segment_delete(segment=instance)

@@ -4,6 +4,7 @@ from django import template
 from django.http import QueryDict
 from django.utils.html import format_html
 
+from core.templatetags import formats as formats_tags
 from customers.models import Customer, Interaction
 
 register = template.Library()
@@ -54,9 +55,5 @@ def sort_link(context: template.Context, key: str, label: str, current: str) -> 
     return format_html('<a href="?{}" class="sort" data-sort="{}">{}{}</a>', params.urlencode(), state, label, arrow)
 
 
-@register.filter
-def staff_name(user: object, empty: str = "—") -> str:
-    """A staff member's full name, else their username; `empty` for nobody."""
-    if user is None or not getattr(user, "pk", None):
-        return empty
-    return user.get_full_name() or user.get_username()
+# The project's one display name, so templates that load only this library show the same name.
+register.filter("staff_name", formats_tags.staff_name)

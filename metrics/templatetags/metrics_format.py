@@ -1,31 +1,19 @@
-"""Formatting of computed figures for templates: durations, percentages, derived customer figures."""
+"""Formatting of computed figures for templates: percentages, numbers, derived customer figures; durations
+through core.formats."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 
+from core.templatetags import formats as formats_tags
 from metrics.models import CustomerMetrics
 from metrics.selectors import CustomerFigures, customer_figures
 
 register = template.Library()
 
 
-@register.filter
-def duration(seconds: Decimal | int | None) -> str:
-    """Seconds as "2 d 3 h", "4 h 10 min", "12 min" or "45 s"; an em dash when undefined."""
-    if seconds is None:
-        return "—"
-    total = round(seconds)
-    days, rest = divmod(total, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min"
-    return f"{secs} s"
+# The project's one duration format (core.formats.format_duration, the reports' format).
+register.filter("duration", formats_tags.duration)
 
 
 def _half_up(value: Decimal | int | float, places: int) -> Decimal:

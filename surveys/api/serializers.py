@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.utils import timezone
 from rest_framework import serializers
 
 from customers.api.common import ApiModelSerializer, FullCleanMixin
@@ -141,14 +140,3 @@ class FollowUpSerializer(FullCleanMixin, ApiModelSerializer):
             "closed_by",
         ]
         read_only_fields = ["response", "customer", "created_at", "closed_at", "closed_by"]
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        # Closing stamps who and when; reopening clears them.
-        status = attrs.get("status", getattr(self.instance, "status", FollowUp.Status.OPEN))
-        if status == FollowUp.Status.CLOSED and (self.instance is None or self.instance.closed_at is None):
-            attrs["closed_at"] = timezone.now()
-            attrs["closed_by"] = self.context["request"].user
-        elif status == FollowUp.Status.OPEN:
-            attrs["closed_at"] = None
-            attrs["closed_by"] = None
-        return super().validate(attrs)

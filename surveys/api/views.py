@@ -2,16 +2,17 @@
 
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
+from rest_framework.serializers import BaseSerializer
 
-from customers.api.common import ModelApiViewSet, ReadOnlyApiViewSet
+from customers.api.common import ModelApiViewSet, ReadOnlyApiViewSet, service_errors_as_400
 from customers.roles import Role
-from metrics.stale import mark_customers_stale
+from surveys import staff_services
 from surveys.api.filters import FollowUpFilter, InvitationFilter, ResponseFilter, SurveyFilter
 from surveys.api.serializers import (
     FollowUpSerializer,
@@ -38,14 +39,21 @@ class SurveyViewSet(ModelApiViewSet):
     def get_queryset(self) -> QuerySet[Survey]:
         return Survey.objects.prefetch_related("texts").order_by("name", "id")
 
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        with service_errors_as_400():
+            serializer.instance = staff_services.survey_create(**serializer.validated_data)
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        # A survey with invitations keeps its kind: 400 on "kind".
+        with service_errors_as_400():
+            serializer.instance = staff_services.survey_update(survey=serializer.instance, **serializer.validated_data)
+
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
         survey = self.get_object()
-        if survey.invitations.exists():
-            return ApiResponse(
-                {"detail": "This survey has invitations; deactivate it instead (is_active: false)."},
-                status=status.HTTP_409_CONFLICT,
-            )
-        survey.delete()
+        try:
+            staff_services.survey_delete(survey=survey)
+        except ValidationError as error:
+            return ApiResponse({"detail": " ".join(error.messages)}, status=status.HTTP_409_CONFLICT)
         return ApiResponse(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -78,17 +86,15 @@ class InvitationViewSet(mixins.CreateModelMixin, ReadOnlyApiViewSet):
         serializer = InvitationCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        with transaction.atomic():
-            invitation, token = invitation_create(
-                survey=data["survey"],
-                customer=data["customer"],
-                channel=data["channel"],
-                interaction=data.get("interaction"),
-                language=data.get("language") or "",
-                created_by=request.user,
-            )
-            # The customer's invitation count (response rate) changes.
-            mark_customers_stale(customer_ids=[invitation.customer_id])
+        # The service marks the customer stale (their invitation count changes).
+        invitation, token = invitation_create(
+            survey=data["survey"],
+            customer=data["customer"],
+            channel=data["channel"],
+            interaction=data.get("interaction"),
+            language=data.get("language") or "",
+            created_by=request.user,
+        )
         invitation.link = invitation_url(token)
         return ApiResponse(InvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
@@ -119,3 +125,12 @@ class FollowUpViewSet(mixins.UpdateModelMixin, ReadOnlyApiViewSet):
 
     def get_queryset(self) -> QuerySet[FollowUp]:
         return FollowUp.objects.select_related("response").order_by("created_at", "id")
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        """Closing (status "closed") needs a note in the same request (400 on "note" otherwise); the
+        assignee must hold a role."""
+        data = dict(serializer.validated_data)
+        with service_errors_as_400():
+            serializer.instance = staff_services.follow_up_update(
+                follow_up=serializer.instance, actor=self.request.user, **data
+            )

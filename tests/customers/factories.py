@@ -28,6 +28,9 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     city = "Bangkok"
     language = "en"
     acquired_at = factory.LazyFunction(lambda: date.today() - timedelta(days=400))
+    # The stage follows the churn date (a check constraint): churned exactly when churned_at is set.
+    lifecycle_stage = factory.LazyAttribute(lambda o: Customer.Stage.CHURNED if o.churned_at else Customer.Stage.ACTIVE)
+    churned_at = None
 
 
 class InteractionFactory(factory.django.DjangoModelFactory):

@@ -1,5 +1,6 @@
 """The profile's metrics card and the admin's recompute button."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -41,8 +42,9 @@ def test_the_card_shows_every_figure_with_its_unit_and_age():
 
     assert "ago" in html and "not computed yet" not in html
     assert "detractor" in html
-    assert "60.00" in html  # average order value
-    assert "120.00" in html  # revenue
+    assert "60.00 USD" in html  # average order value, in the base currency
+    assert "120.00 USD" in html  # revenue
+    assert re.search(r"\(last \d{4}-\d{2}-\d{2}\)", html)  # the last order's date, as every page shows dates
     assert "1 h 30 min" in html  # average first response
     assert "Health score" in html and "/100" in html
     assert "Latest NPS answer was a detractor" in html

@@ -139,7 +139,11 @@ def _check(customer_plans: list[Plan]) -> None:
     customers = []
     for n, plan in enumerate(customer_plans):
         customer = Customer.objects.create(
-            external_id=f"P{n}", name=f"Customer {n}", acquired_at=plan.acquired, churned_at=plan.churned
+            external_id=f"P{n}",
+            name=f"Customer {n}",
+            acquired_at=plan.acquired,
+            churned_at=plan.churned,
+            lifecycle_stage="churned" if plan.churned else "active",
         )
         customers.append(customer)
         Order.objects.bulk_create(Order(customer=customer, amount=amount, ordered_at=at) for at, amount in plan.orders)

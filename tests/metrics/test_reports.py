@@ -175,16 +175,24 @@ def test_an_undefined_figure_shows_a_dash_and_why(manager_client, vip):
     assert "No CSAT answers." in html
 
 
-def test_every_kpi_links_to_the_customers_behind_it(manager_client, vip):
+def test_every_kpi_links_to_the_rows_or_customers_behind_it(manager_client, vip):
     month = add_months(this_month(), -1)
     make_snapshot(vip, month, **WORKED)
     html = manager_client.get(f"/reports/segments/vip/?{period_query(month, month)}").content.decode()
-    assert "/customers/?segment=vip&amp;nps_category=detractor" in html
-    assert "/customers/?segment=vip&amp;lifecycle_stage=churned" in html
+    first, last = f"{month:%Y-%m-%d}", f"{add_months(month, 1) - timedelta(days=1):%Y-%m-%d}"
+    before = f"{month - timedelta(days=1):%Y-%m-%d}"
+    # Detractors are the month's NPS answers scored 0-6, not customers whose latest answer ever is.
+    assert (
+        f"/surveys/responses/?segment=vip&amp;kind=nps&amp;score_min=0&amp;score_max=6"
+        f"&amp;submitted_after={first}&amp;submitted_before={last}"
+    ) in html
+    # Lost: of the customers active the day before, those who churned in the month.
+    assert f"/customers/?segment=vip&amp;active_on={before}&amp;churned_after={first}&amp;churned_before={last}" in html
     assert "/customers/?segment=vip&amp;churn_risk=high" in html
-    # New customers of a month link to the customers acquired in it.
-    last_day = add_months(month, 1) - timedelta(days=1)
-    assert f"acquired_after={month:%Y-%m-%d}&amp;acquired_before={last_day:%Y-%m-%d}" in html
+    # New customers of a month: acquired in it and still active on its last day.
+    assert f"acquired_after={first}&amp;acquired_before={last}&amp;active_on={last}" in html
+    assert f"/customers/orders/?segment=vip&amp;placed_after={first}&amp;placed_before={last}" in html
+    assert "lifecycle_stage" not in html
 
 
 def test_the_overview_is_the_all_customers_segment_without_a_benchmark(manager_client, everyone):

@@ -47,6 +47,7 @@ def test_the_recompute_is_enqueued_only_after_commit(invitation, django_capture_
 
 
 def test_nothing_is_enqueued_when_the_answer_is_rolled_back(invitation, django_capture_on_commit_callbacks) -> None:
+    StaleCustomer.objects.all().delete()  # the invitation's own mark
     with (
         mock.patch("metrics.tasks.recompute_customers.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
