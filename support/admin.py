@@ -1,6 +1,7 @@
 """Admin pages for teams, calendars (with their hours and closed days), SLA policies and notifications."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from support.models import BusinessCalendar, ClosedDay, EmailMute, Notification, SlaPolicy, Team, WeeklyHours
 
@@ -41,7 +42,20 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = ["message", "recipient", "kind", "created_at", "read_at", "emailed_at"]
     list_filter = ["kind"]
     list_select_related = ["recipient"]
-    readonly_fields = ["target_type", "target_id", "key", "created_at", "emailed_at"]
+    readonly_fields = [
+        "recipient",
+        "kind",
+        "message",
+        "url",
+        "target_type",
+        "target_id",
+        "key",
+        "created_at",
+        "emailed_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # notifications come from the services (support.notifications.notify)
 
 
 @admin.register(EmailMute)

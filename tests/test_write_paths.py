@@ -26,6 +26,7 @@ from customers.api.urls import router as customers_router
 from customers.models import Customer, EngagementEvent, Interaction, InteractionReply, Order, Referral, Segment
 from metrics.api.urls import router as metrics_router
 from metrics.models import StaleCustomer
+from support.api.urls import router as support_router
 from surveys.api.urls import router as surveys_router
 from surveys.models import FollowUp, Invitation, Response, Survey
 from surveys.services import invitation_create, response_submit
@@ -152,6 +153,12 @@ ADMIN_EXEMPT: dict[str, str] = {
     "metrics.LifespanCell": "engine rows: read-only",
     "metrics.StaleCustomer": "engine rows: read-only",
     "metrics.RecomputeRun": "engine rows: read-only; its start button calls the service",
+    # Support configuration and staff notifications: no customer figures, no history.
+    "support.Team": "configuration: no figures, no history",
+    "support.BusinessCalendar": "configuration (hours and closed days inline); due times are set when work changes",
+    "support.SlaPolicy": "configuration: no figures, no history",
+    "support.Notification": "read-only record of what staff were told",
+    "support.EmailMute": "a user's email preference: no figures, no history",
 }
 
 
@@ -441,12 +448,13 @@ API_COVERED: dict[str, str] = {
     "invitation.create": "test_api_invitation_create_marks_stale",
     "follow-up.update": "test_api_follow_up_writes",
     "follow-up.partial_update": "test_api_follow_up_writes",
+    "notification.mark_read": "test_api_notifications_mark_read_only_the_callers",
 }
 
 
 def _api_write_actions() -> set[str]:
     found = set()
-    for router in (customers_router, surveys_router, metrics_router):
+    for router in (customers_router, surveys_router, metrics_router, support_router):
         for _prefix, viewset, basename in router.registry:
             for action in WRITE_ACTIONS:
                 if hasattr(viewset, action):
@@ -648,3 +656,14 @@ def test_pages_mark_stale_and_record_the_actor(agent_client, agent, customer):
     assert stale_ids() == {customer.pk} and last_history_user(Interaction, interaction.pk) == agent
     interaction.refresh_from_db()
     assert interaction.status == "resolved" and interaction.resolved_at <= timezone.now() + timedelta(seconds=1)
+
+
+def test_api_notifications_mark_read_only_the_callers(api, admin, agent):
+    from support.models import Notification
+
+    Notification.objects.create(recipient=admin, kind="assigned", message="Yours")
+    theirs = Notification.objects.create(recipient=agent, kind="assigned", message="Theirs")
+    assert api("post", "/api/notifications/mark-read/", {"ids": [theirs.pk]}).json() == {"marked": 0}
+    assert api("post", "/api/notifications/mark-read/", {}).json() == {"marked": 1}
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
