@@ -448,7 +448,7 @@ API_COVERED: dict[str, str] = {
     "invitation.create": "test_api_invitation_create_marks_stale",
     "follow-up.update": "test_api_follow_up_writes",
     "follow-up.partial_update": "test_api_follow_up_writes",
-    "notification.mark_read": "test_api_notifications_mark_read_only_the_callers",
+    "notification.read": "test_api_notifications_mark_read_only_the_callers",
 }
 
 

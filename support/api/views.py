@@ -16,7 +16,7 @@ from support.selectors import notifications_of
 
 
 class NotificationSerializer(serializers.ModelSerializer):
-    target_type = serializers.SlugRelatedField(slug_field="model", read_only=True)
+    target_type = serializers.SlugRelatedField(slug_field="model", read_only=True, allow_null=True)
 
     class Meta:
         model = Notification
@@ -26,7 +26,10 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class MarkReadSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=1000, help_text="Omit to mark all read."
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=1000,
+        help_text="Omit to mark all read.",
     )
 
 

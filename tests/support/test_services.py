@@ -224,3 +224,17 @@ def test_assignment_changes_are_on_the_customer_timeline(agent, manager, agent_c
     page = agent_client.get(f"/customers/{interaction.customer_id}/").content.decode()
     assert "Assigned to Aom" in page and "Unassigned" in page
     assert page.count('class="ti-kind">Assignment<') == 2
+
+
+def test_a_detractor_follow_up_notifies_the_customers_owner(agent):
+    from customers.demo_data import ensure_default_surveys
+    from surveys.services import invitation_create, response_submit
+
+    nps = next(s for s in ensure_default_surveys() if s.kind == "nps")
+    invitation, _token = invitation_create(survey=nps, customer=CustomerFactory(owner=agent))
+    response_submit(invitation_id=invitation.pk, score=3)
+    note = Notification.objects.get(recipient=agent)
+    assert note.kind == "follow_up" and note.target.response.invitation_id == invitation.pk
+    # A change of answer to another detractor score does not notify again.
+    response_submit(invitation_id=invitation.pk, score=2)
+    assert Notification.objects.filter(recipient=agent).count() == 1
