@@ -90,7 +90,7 @@ class InteractionViewSet(ServiceWriteViewSet):
 
     serializer_class = InteractionSerializer
     filterset_class = InteractionFilter
-    ordering_fields = ["opened_at", "resolved_at", "id"]
+    ordering_fields = ["opened_at", "resolved_at", "first_response_due_at", "resolution_due_at", "id"]
     queryset = Interaction.objects.all()
 
     def get_queryset(self) -> QuerySet[Interaction]:
@@ -109,9 +109,19 @@ class InteractionViewSet(ServiceWriteViewSet):
         return interaction
 
     def update_record(self, instance: Interaction, data: dict[str, Any], actor: AbstractBaseUser) -> Interaction:
+        from support import services as support_services
+
         new_status = data.pop("status", instance.status)
         resolved_at = data.pop("resolved_at", None)
+        assignment = {name: data.pop(name) for name in ("assignee", "team") if name in data}
+        priority = data.pop("priority", None)
         with transaction.atomic():
+            if assignment:
+                support_services.interaction_assign(interaction=instance, actor=actor, **assignment)
+            if priority is not None:
+                support_services.interaction_set_priority(interaction=instance, priority=priority, actor=actor)
+            if assignment or priority is not None:
+                instance = Interaction.objects.get(pk=instance.pk)
             interaction = services.interaction_update(interaction=instance, actor=actor, **data)
             if new_status != interaction.status or resolved_at is not None:
                 interaction = services.interaction_set_status(
