@@ -21,11 +21,13 @@ from customers.admin_base import ServiceModelAdmin, ServiceWritesMixin
 from customers.forms import CustomerAdminForm
 from customers.models import (
     Customer,
+    CustomerImportJob,
     EngagementEvent,
     ExchangeRate,
     Interaction,
     InteractionReply,
     Order,
+    PrivacyAction,
     Referral,
     Segment,
     Tag,
@@ -255,3 +257,31 @@ class ExchangeRateAdmin(admin.ModelAdmin):
     list_filter = ["currency"]
     search_fields = ["currency__exact"]
     date_hierarchy = "valid_from"
+
+
+class ReadOnlyRecordAdmin(admin.ModelAdmin):
+    """Records the app writes itself (jobs, audit rows): staff read them here, nobody edits them by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(CustomerImportJob)
+class CustomerImportJobAdmin(ReadOnlyRecordAdmin):
+    list_display = ["id", "file_name", "status", "rows_checked", "created_by", "created_at", "finished_at"]
+    list_filter = ["status"]
+    search_fields = ["file_name"]
+    exclude = ["data"]
+
+
+@admin.register(PrivacyAction)
+class PrivacyActionAdmin(ReadOnlyRecordAdmin):
+    list_display = ["id", "kind", "customer_ref", "performed_by", "performed_at", "channel"]
+    list_filter = ["kind", "channel"]
+    search_fields = ["customer_ref"]

@@ -4,19 +4,19 @@ from typing import Any
 
 from django import forms
 
-from customers.roles import users_with_a_role
+from core.formats import staff_name
+from customers.forms import staff_users
 from support.models import Notification, Priority, Team
 
 
 def staff_choices() -> Any:
-    """Active users with a role, the people work can be assigned to."""
-    return users_with_a_role()
+    """Active users with a role, the people work can be assigned to, in the order of their display names."""
+    return staff_users()
 
 
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        full = obj.get_full_name()
-        return f"{full} ({obj.get_username()})" if full else obj.get_username()
+        return staff_name(obj)
 
 
 class BulkForm(forms.Form):

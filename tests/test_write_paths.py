@@ -151,6 +151,8 @@ ADMIN_COVERED: dict[str, list[str]] = {
 }
 # Admin pages that write without services, and why that is safe.
 ADMIN_EXEMPT: dict[str, str] = {
+    "customers.CustomerImportJob": "read-only record of an import (the import itself runs through the services)",
+    "customers.PrivacyAction": "read-only audit of exports and erasures",
     "customers.Tag": "labels: no figures, no history",
     "surveys.SurveySendJob": "read-only record of a bulk send (deletable; no figures)",
     # Deletable, since they go with a deleted customer or segment; the engine recomputes them.
@@ -462,6 +464,7 @@ API_COVERED: dict[str, str] = {
     "follow-up.update": "test_api_follow_up_writes",
     "follow-up.partial_update": "test_api_follow_up_writes",
     "customer.erase": "test_api_customer_erase_is_audited",
+    "customer.bulk": "test_api_customer_bulk_marks_stale_and_records_the_actor",
     "notification.read": "test_api_notifications_mark_read_only_the_callers",
 }
 
@@ -511,6 +514,13 @@ def test_api_customer_writes(api, admin, agent, outsider):
     assert api("put", f"/api/customers/{pk}/", body).status_code == 400
     assert api("delete", f"/api/customers/{pk}/").status_code == 204
     assert Customer.history.filter(id=pk, history_type="-").get().history_user == admin
+
+
+def test_api_customer_bulk_marks_stale_and_records_the_actor(api, admin):
+    items = [{"external_id": "BULK-1", "name": "Bulk one", "acquired_at": "2026-01-05"}]
+    assert api("post", "/api/customers/bulk/", items).status_code == 201
+    pk = Customer.objects.get(external_id="BULK-1").pk
+    assert pk in stale_ids() and last_history_user(Customer, pk) == admin
 
 
 def test_api_customer_erase_is_audited(api, admin, customer):

@@ -6,10 +6,10 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.parsers import SafeJSONParser
 from customers.api.common import ReadOnlyApiViewSet
 from support.models import Notification
 from support.notifications import notifications_mark_read
@@ -58,7 +58,7 @@ class NotificationViewSet(ReadOnlyApiViewSet):
         return notifications_of(self.request.user).select_related("target_type")
 
     @extend_schema(request=MarkReadSerializer, responses={200: MarkedSerializer})
-    @action(detail=False, methods=["post"], url_path="mark-read", parser_classes=[JSONParser])
+    @action(detail=False, methods=["post"], url_path="mark-read", parser_classes=[SafeJSONParser])
     def mark_read(self, request: Request) -> Response:
         payload = MarkReadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -21,9 +21,8 @@ def vip() -> Segment:
         ({"from": "1899-12", "to": "1900-02"}, "Choose months from 1900-01 on."),
         ({"from": "0000-01"}, "Enter a month as YYYY-MM"),
         ({"from": "2026-05", "to": "2026-01"}, "The first month must not be after the last month."),
-        ({"from": "2026-01\x00", "to": "2026-02"}, "Null characters are not allowed."),
         ({"from": "9999-12", "to": "9999-12"}, "The range cannot end after the current month."),
-        ({"from": "2026-01", "group": "week\x00"}, "Select a valid choice."),
+        ({"from": "2026-01", "group": "week"}, "Select a valid choice."),
     ],
 )
 def test_a_bad_period_is_a_form_error_on_the_page_and_a_400_for_a_download(manager_client, vip, query, message):
@@ -42,12 +41,27 @@ def test_a_range_starting_in_1900_has_a_previous_period_and_renders(manager_clie
     assert response.context["report"].months.length == 120
 
 
-def test_a_nul_byte_in_the_compared_segments_is_an_unknown_segment_not_a_server_error(manager_client, vip):
-    response = manager_client.get("/reports/compare/", {"segments": ["vip", "all-\x00customers"]})
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"from": "2026-01\x00", "to": "2026-02"},
+        {"from": "2026-01", "group": "week\x00"},
+        {"segments": ["vip", "all-\x00customers"]},
+        {"slug": "vip\x00"},
+    ],
+)
+def test_a_nul_byte_anywhere_in_a_report_query_is_a_400_not_a_server_error(manager_client, vip, query):
+    # The input guard (core.middleware) refuses NUL characters before any report code runs.
+    for url in ("/reports/", "/reports/segments/vip/", "/reports/compare/", "/reports/segments/"):
+        response = manager_client.get(url, query)
+        assert response.status_code == 400, url
+        assert "could not read" in response.content.decode()
+
+
+def test_an_unknown_segment_in_the_comparison_is_a_clear_400(manager_client, vip):
+    response = manager_client.get("/reports/compare/", {"segments": ["vip", "no such segment"]})
     assert response.status_code == 400
     assert "Choose from two to 8 segments" in response.content.decode()
-    response = manager_client.get("/reports/compare/", {"segments": ["vip", "all-customers", "no such\x00"]})
-    assert response.status_code == 200
 
 
 def test_a_bad_period_on_the_comparison_download_is_a_400(manager_client, vip):
@@ -57,7 +71,7 @@ def test_a_bad_period_on_the_comparison_download_is_a_400(manager_client, vip):
     assert "Choose months from 1900-01 on." in response.content.decode()
 
 
-@pytest.mark.parametrize("slug", ["no such segment", "vip\x00", "ไทย/..", "a?b"])
+@pytest.mark.parametrize("slug", ["no such segment", "ไทย/..", "a?b"])
 def test_the_segment_picker_answers_404_for_a_name_no_segment_can_have(manager_client, vip, slug):
     assert manager_client.get("/reports/segments/", {"slug": slug}).status_code == 404
 

@@ -97,7 +97,8 @@ def test_a_snapshot_counts_the_answered_never_sent_invitation_in_its_month(defau
     everyone = Segment.objects.get(slug="all-customers")
     build_segment(everyone, months=2, today=answered.date())
     month = SegmentSnapshot.objects.get(segment=everyone, period="month", period_start=answered.date().replace(day=1))
-    assert (month.answers, month.invitations, rate("response_rate", snapshot_totals(month))) == (1, 1, Decimal(100))
+    shown = rate("response_rate_percent", snapshot_totals(month))
+    assert (month.answers, month.invitations, shown) == (1, 1, Decimal(100))
 
 
 def test_the_database_refuses_an_answered_invitation_that_was_never_sent(customer):
