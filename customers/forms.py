@@ -1,6 +1,5 @@
 """Forms of the staff pages: customers, interactions, replies and the CSV import upload."""
 
-import re
 from typing import Any
 
 from django import forms
@@ -11,20 +10,17 @@ from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils import timezone
 
 from core.formats import staff_name
+from customers.countries import country_code
 from customers.lifecycle import reconcile_stage
 from customers.models import Customer, Interaction
 from customers.roles import users_with_a_role
 from customers.services import CUSTOMER_FIELDS
 
-COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
-
 
 def clean_country_code(value: str) -> str:
-    """Trimmed and upper-cased; empty, or two letters (ISO 3166-1 alpha-2)."""
-    value = (value or "").strip().upper()
-    if value and not COUNTRY_RE.match(value):
-        raise ValidationError("Enter a 2-letter country code, e.g. TH or MY.")
-    return value
+    """Empty, or an ISO 3166-1 alpha-2 code: two letters, or a market's name ("Thailand", "泰國")
+    turned into its code (customers.countries)."""
+    return country_code(value)
 
 
 def split_tags(value: str, separator: str = ",") -> list[str]:
@@ -52,7 +48,7 @@ class CustomerForm(forms.ModelForm):
     # Not limited to 2 characters here, so "Malaysia" gets the helpful message of clean_country.
     country = forms.CharField(
         required=False,
-        help_text="2-letter code (ISO 3166-1), e.g. TH.",
+        help_text="2-letter code (ISO 3166-1), e.g. TH, or the name of one of our markets.",
         widget=forms.TextInput(attrs={"size": 2, "autocapitalize": "characters"}),
     )
     tags_text = forms.CharField(

@@ -51,6 +51,10 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     params = params.copy()
     for key in [k for k, v in params.lists() if not any(v)]:
         del params[key]
+    # Nothing matched: say what each filter does (bounded counts, only on an empty page).
+    hints = (
+        selectors.customer_filter_hints(params) if params and filterset.is_valid() and not page.paginator.count else []
+    )
     return render(
         request,
         "customers/customer_list.html",
@@ -60,6 +64,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "sort": sort,
             "filter_query": params.urlencode(),
             "is_filtered": bool(params),
+            "hints": hints,
         },
     )
 

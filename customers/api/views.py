@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Model, ProtectedError, QuerySet
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -80,11 +81,17 @@ def _tag_names(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+class CustomerApiFilter(CustomerFilter):
+    """The list page's filters, and `search` as another name of `q` (what API clients usually send)."""
+
+    search = filters.CharFilter(method="filter_search", label="Search (the same as q)")
+
+
 class CustomerViewSet(ServiceWriteViewSet):
-    """Customers, filtered with the same parameters as the customer list page."""
+    """Customers, filtered with the same parameters as the customer list page (`search` is an alias of `q`)."""
 
     serializer_class = CustomerSerializer
-    filterset_class = CustomerFilter
+    filterset_class = CustomerApiFilter
     ordering_fields = ["name", "acquired_at", "created_at", "updated_at", "id"]
     queryset = Customer.objects.all()
 
