@@ -18,6 +18,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from customers import admin_writes
 from customers.admin_base import ServiceModelAdmin, ServiceWritesMixin
+from customers.forms import CustomerAdminForm
 from customers.models import Customer, EngagementEvent, Interaction, InteractionReply, Order, Referral, Segment, Tag
 from customers.segments import is_builtin
 
@@ -92,6 +93,7 @@ class OrderInline(admin.TabularInline):
 class CustomerAdmin(ServiceWritesMixin, SimpleHistoryAdmin):
     writes = admin_writes.CUSTOMER
     inline_writes = {Interaction: admin_writes.INTERACTION, Order: admin_writes.ORDER}
+    form = CustomerAdminForm  # the stage follows the churn date (customers.lifecycle)
 
     list_display = [
         "name",

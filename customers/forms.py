@@ -44,6 +44,34 @@ def label_staff_choices(form: forms.Form) -> forms.Form:
     return form
 
 
+def follow_churn(form: forms.ModelForm, data: dict[str, Any]) -> dict[str, Any]:
+    """Reconcile a Customer ModelForm's stage and churn date (customers.lifecycle) in clean(), before
+    the model's check constraint sees them; a contradiction becomes a form error."""
+    if "lifecycle_stage" in data and "churned_at" in data:
+        try:
+            data["lifecycle_stage"], data["churned_at"] = reconcile_stage(
+                stage=data["lifecycle_stage"],
+                churned_at=data["churned_at"],
+                stage_before=form.instance.lifecycle_stage,
+                churned_before=form.instance.churned_at,
+                today=timezone.localdate(),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+    return data
+
+
+class CustomerAdminForm(forms.ModelForm):
+    """The Django admin's customer form: the stage follows the churn date as on the staff pages."""
+
+    class Meta:
+        model = Customer
+        fields = [*CUSTOMER_FIELDS, "tags"]  # the admin narrows them to its fieldsets
+
+    def clean(self) -> dict[str, Any]:
+        return follow_churn(self, super().clean())
+
+
 class CustomerForm(forms.ModelForm):
     # Not limited to 2 characters here, so "Malaysia" gets the helpful message of clean_country.
     country = forms.CharField(
@@ -90,19 +118,7 @@ class CustomerForm(forms.ModelForm):
         acquired, churned = data.get("acquired_at"), data.get("churned_at")
         if acquired and churned and churned < acquired:
             self.add_error("churned_at", "The churn date cannot be before the acquisition date.")
-        if "lifecycle_stage" in data and "churned_at" in data:
-            # Before the model's check constraint sees them: the stage follows the churn date.
-            try:
-                data["lifecycle_stage"], data["churned_at"] = reconcile_stage(
-                    stage=data["lifecycle_stage"],
-                    churned_at=data["churned_at"],
-                    stage_before=self.instance.lifecycle_stage,
-                    churned_before=self.instance.churned_at,
-                    today=timezone.localdate(),
-                )
-            except ValidationError as error:
-                self.add_error(None, error)
-        return data
+        return follow_churn(self, data)
 
     def service_fields(self) -> dict[str, Any]:
         """cleaned_data for customers.services (every model field of the form, without the tags)."""

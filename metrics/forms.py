@@ -18,8 +18,16 @@ class MonthInput(forms.TextInput):
         super().__init__(attrs={"pattern": r"\d{4}-\d{2}", "placeholder": "YYYY-MM"})
 
 
+# The earliest month a report range may start: older dates are typos (year 1, 0201), and a range's previous
+# period must still be a real calendar range.
+EARLIEST_MONTH = date(1900, 1, 1)
+
+
 class PeriodForm(forms.Form):
-    """?from=YYYY-MM&to=YYYY-MM&group=month|quarter|year; blank means the last 12 complete months + this one."""
+    """?from=YYYY-MM&to=YYYY-MM&group=month|quarter|year; blank means the last 12 complete months + this one.
+
+    Months run from EARLIEST_MONTH to the current month; `from` must not be after `to`; at most MAX_MONTHS.
+    """
 
     def __init__(self, data: Any = None, *, today: date | None = None, grouping: bool = True, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
@@ -55,7 +63,9 @@ class PeriodForm(forms.Form):
             return cleaned
         last = last or current
         first = first or MonthRange.default(last).first
-        if last > current:
+        if first < EARLIEST_MONTH or last < EARLIEST_MONTH:
+            self.add_error("from" if first < EARLIEST_MONTH else "to", f"Choose months from {EARLIEST_MONTH:%Y-%m} on.")
+        elif last > current:
             self.add_error("to", "The range cannot end after the current month.")
         elif first > last:
             self.add_error("from", "The first month must not be after the last month.")
@@ -65,6 +75,10 @@ class PeriodForm(forms.Form):
             cleaned["range"] = MonthRange(first, last)
         cleaned["group"] = cleaned.get("group") or Group.MONTH
         return cleaned
+
+    def error_text(self) -> str:
+        """The form's errors as one line, e.g. for a 400 answer to a CSV download."""
+        return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in self.errors.items())
 
     def period(self) -> tuple[MonthRange, str]:
         """The chosen range and grouping; the defaults when the form is invalid."""

@@ -20,13 +20,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max, Q, QuerySet
+from django.conf import settings
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from core.calendar import MonthRange, bucket_end, bucket_of, local_midnight
 from customers.models import Segment
 from customers.selectors import segment_customer_ids
-from metrics.models import CohortCell, LifespanCell, RecomputeRun, SegmentSnapshot
+from metrics.models import CohortCell, LifespanCell, RecomputeChunk, RecomputeRun, RecomputeSegment, SegmentSnapshot
 from metrics.snapshots import period_stocks
 from surveys.models import Response, Survey
 
@@ -133,6 +135,11 @@ def sum_snapshots(
     return totals
 
 
+def snapshot_totals(snapshot: SegmentSnapshot) -> Totals:
+    """The counts of one stored period (a month, quarter or year) as Totals, for the catalogue."""
+    return sum_snapshots([snapshot])
+
+
 def buckets(
     snapshots: list[SegmentSnapshot],
     months: MonthRange,
@@ -185,12 +192,52 @@ def all_customers_segment() -> Segment:
     return Segment.objects.get(slug=ALL_CUSTOMERS_SLUG)
 
 
+# Recompute runs ---------------------------------------------------------------------------
+
+# The one liveness rule of full recomputes: an unfinished run that has made no progress (started, or
+# finished a chunk or a segment) for this long is dead. A dead run no longer blocks a new one, and the
+# pages say it stopped instead of showing it as running. Chunks of 20,000 customers and single segments
+# take seconds to minutes, so an hour without either is a run whose workers are gone.
+RUN_DEAD_AFTER = timedelta(minutes=getattr(settings, "METRICS_RUN_DEAD_AFTER_MINUTES", 60))
+
+
+def _with_last_progress(qs: QuerySet[RecomputeRun]) -> QuerySet[RecomputeRun]:
+    """Annotates `last_progress`: the latest of the run's start and its chunks' and segments' completions."""
+    chunks = RecomputeChunk.objects.filter(run=OuterRef("pk")).order_by().values("run").annotate(at=Max("done_at"))
+    segments = RecomputeSegment.objects.filter(run=OuterRef("pk")).order_by().values("run").annotate(at=Max("done_at"))
+    return qs.annotate(
+        last_progress=Greatest(
+            "started_at",
+            Coalesce(Subquery(chunks.values("at")[:1]), "started_at"),
+            Coalesce(Subquery(segments.values("at")[:1]), "started_at"),
+        )
+    )
+
+
+def live_runs(now: datetime | None = None) -> QuerySet[RecomputeRun]:
+    """Unfinished runs that made progress within RUN_DEAD_AFTER, newest first."""
+    cutoff = (now or timezone.now()) - RUN_DEAD_AFTER
+    return _with_last_progress(RecomputeRun.objects.filter(finished_at__isnull=True)).filter(last_progress__gte=cutoff)
+
+
 def latest_run() -> RecomputeRun | None:
-    return RecomputeRun.objects.select_related("started_by").first()
+    """The newest run, with its `last_progress`, for the pages' freshness panel."""
+    return _with_last_progress(RecomputeRun.objects.select_related("started_by")).first()
 
 
-def run_is_active(run: RecomputeRun | None) -> bool:
-    return run is not None and run.status in (RecomputeRun.Status.RUNNING, RecomputeRun.Status.SNAPSHOTTING)
+def run_is_active(run: RecomputeRun | None, now: datetime | None = None) -> bool:
+    """True if the run is unfinished and alive by RUN_DEAD_AFTER (a run read by latest_run or live_runs)."""
+    if run is None or run.finished_at is not None:
+        return False
+    if run.status not in (RecomputeRun.Status.RUNNING, RecomputeRun.Status.SNAPSHOTTING):
+        return False
+    last = getattr(run, "last_progress", None) or run.started_at
+    return last >= (now or timezone.now()) - RUN_DEAD_AFTER
+
+
+def run_is_dead(run: RecomputeRun | None, now: datetime | None = None) -> bool:
+    """True if the run never finished and stopped making progress: the pages say so, a new run may start."""
+    return run is not None and run.finished_at is None and not run_is_active(run, now)
 
 
 @dataclass

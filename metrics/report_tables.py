@@ -9,8 +9,7 @@ from django.utils import timezone
 from core.calendar import Group, MonthRange, bucket_end, bucket_label, report_zone
 from customers.models import Segment
 from metrics import drilldowns as links
-from metrics import formulas
-from metrics.catalogue import figures
+from metrics.catalogue import cohort_share, figures, rate
 from metrics.drilldowns import customer_url, customers_url
 from metrics.models import CohortCell
 from metrics.presenters import Cell, Kpi, Table, format_value, text_cell
@@ -68,7 +67,7 @@ def trend_tables(segment: Segment, series: list[tuple[date, Totals]], group: str
             [
                 label_cell,
                 Cell(f["csat"].value, href=answers["csat"]),
-                Cell(formulas.quantize(formulas.mean(t.csat_sum, t.csat_count), "0.01"), href=answers["csat"]),
+                Cell(rate("csat_average", t), href=answers["csat"]),
                 Cell(t.csat_count if t.months else None, href=answers["csat"]),
             ]
         )
@@ -76,7 +75,7 @@ def trend_tables(segment: Segment, series: list[tuple[date, Totals]], group: str
             [
                 label_cell,
                 Cell(f["ces"].value, href=answers["ces"]),
-                Cell(formulas.quantize(formulas.ces_easy_share(t.ces_easy, t.ces_count)), href=answers["ces"]),
+                Cell(rate("ces_easy_percent", t), href=answers["ces"]),
                 Cell(t.ces_count if t.months else None, href=answers["ces"]),
             ]
         )
@@ -90,7 +89,7 @@ def trend_tables(segment: Segment, series: list[tuple[date, Totals]], group: str
                 Cell(None if blank else t.customers_lost, href=links.lost_customers_url(segment, start, end)),
                 Cell(f["retention"].value, href=links.start_customers_url(segment, start)),
                 Cell(f["churn"].value, href=links.lost_customers_url(segment, start, end)),
-                Cell(formulas.quantize(formulas.net_growth_rate(t.customers_start, t.customers_end))),
+                Cell(rate("net_growth_rate_percent", t)),
             ]
         )
         revenue.append(
@@ -108,8 +107,8 @@ def trend_tables(segment: Segment, series: list[tuple[date, Totals]], group: str
                 Cell(None if blank else t.promoters, href=bands["promoters"]),
                 Cell(None if blank else t.passives, href=bands["passives"]),
                 Cell(None if blank else t.detractors, href=bands["detractors"]),
-                Cell(formulas.quantize(formulas._ratio_percent(t.promoters, t.nps_n)), href=bands["promoters"]),
-                Cell(formulas.quantize(formulas._ratio_percent(t.detractors, t.nps_n)), href=bands["detractors"]),
+                Cell(rate("promoters_percent", t), href=bands["promoters"]),
+                Cell(rate("detractors_percent", t), href=bands["detractors"]),
             ]
         )
     # Figures without a narrower filter link to the segment's customers.
@@ -153,7 +152,7 @@ def cohort_table(segment: Segment, months: MonthRange) -> Table:
         out = [text_cell(f"{cohort_month:%Y-%m}"), Cell(size, href=links.cohort_size_url(segment, cohort_month))]
         for since in range(width):
             cell = row.get(since)
-            share = formulas.quantize(formulas._ratio_percent(cell.active, cell.cohort_size)) if cell else None
+            share = cohort_share(cell.active, cell.cohort_size) if cell else None
             if share is None:
                 out.append(Cell(None, "", style=""))
                 continue

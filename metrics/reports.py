@@ -6,21 +6,21 @@ metrics.report_tables (cells, tables, charts) and metrics.drilldowns (links to t
 Everything reads the rows the metrics engine writes, never the raw data, except the latest detractor comments.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.db.models import Max, OuterRef, QuerySet, Subquery
 
 from core.calendar import Group, MonthRange
 from customers.models import Segment
-from metrics import formulas
-from metrics.catalogue import METRICS, METRICS_BY_KEY, Figure, figures
-from metrics.drilldowns import drill_links
+from metrics.catalogue import METRICS, METRICS_BY_KEY, Figure, figures, rate
 from metrics.models import SegmentSnapshot
 from metrics.presenters import Cell, Kpi, Table, chart_number, format_value, text_cell, trend_charts, with_script_id
 from metrics.report_selectors import (
     ALL_CUSTOMERS_SLUG,
     Freshness,
+    Totals,
     all_customers_segment,
     buckets,
     detractor_comments,
@@ -48,6 +48,8 @@ class SegmentReport:
     freshness: Freshness
     has_snapshots: bool
     is_overview: bool
+    # Why some months of the range (or of the previous period) have no figures; empty when all are computed.
+    coverage_notes: list[str] = field(default_factory=list)
 
     @property
     def previous(self) -> MonthRange:
@@ -67,6 +69,10 @@ def segment_report(*, segment: Segment, months: MonthRange, group: str = Group.M
     theirs = sum_snapshots(
         in_range(rows.get(everyone.pk, []), months), lifespans.get(everyone.pk), (months.first, months.end)
     )
+    first_data = min((acquired for acquired, _churned, _n in lifespans.get(segment.pk, [])), default=None)
+    notes, previous_complete = coverage(months, previous, {s.period_start for s in mine}, first_data)
+    if not previous_complete:
+        before = Totals()  # a change against part of a period would be wrong: show none
     now_figures, before_figures, all_figures = figures(current), figures(before), figures(theirs)
     kpis = [
         Kpi(
@@ -74,7 +80,7 @@ def segment_report(*, segment: Segment, months: MonthRange, group: str = Group.M
             now_figures[metric.key],
             before_figures[metric.key],
             None if overview else all_figures[metric.key],
-            drill_links(segment, metric.key, months.first, months.end),
+            metric.links(segment, months.first, months.end),
         )
         for metric in METRICS
     ]
@@ -102,7 +108,48 @@ def segment_report(*, segment: Segment, months: MonthRange, group: str = Group.M
         freshness=Freshness(computed_at),
         has_snapshots=computed_at is not None,
         is_overview=overview,
+        coverage_notes=notes,
     )
+
+
+def _span(months: list[date]) -> str:
+    return f"{months[0]:%b %Y}" if len(months) == 1 else f"{months[0]:%b %Y} – {months[-1]:%b %Y}"
+
+
+def coverage(
+    months: MonthRange, previous: MonthRange, computed: set[date], first_data: date | None
+) -> tuple[list[str], bool]:
+    """Notes on the months of the range without figures, and whether the previous period is complete.
+
+    Months before the segment's first customer (`first_data`, from its lifespan groups) have nothing to
+    count; later months without a snapshot are not computed yet (the next recompute builds every month
+    with data). The previous period counts as complete when every one of its months from `first_data` on
+    is computed; without lifespan groups (never computed by the engine) it is taken as it is."""
+    notes = []
+    missing = [m for m in months.months if m not in computed]
+    before = [m for m in missing if first_data is not None and m < first_data]
+    pending = [m for m in missing if m not in before]
+    if len(missing) == months.length and first_data is None:
+        return notes, True  # nothing computed at all: the page's empty state says so
+    if before:
+        notes.append(
+            f"No figures for {_span(before)}: the segment's first customer was acquired in {first_data:%b %Y}, "
+            "so there is nothing to count before it."
+        )
+    if pending:
+        notes.append(
+            f"No figures for {_span(pending)} yet: these months are not computed; the next recompute includes "
+            "every month with data."
+        )
+    if first_data is None:
+        return notes, True
+    incomplete = [m for m in previous.months if m >= first_data and m not in computed]
+    if incomplete:
+        notes.append(
+            f"The previous period ({previous.label}) is not fully computed ({_span(incomplete)} missing), so no "
+            "change against it is shown."
+        )
+    return notes, not incomplete
 
 
 # Comparing segments -----------------------------------------------------------------------
@@ -141,7 +188,7 @@ def comparison(*, segments: list[Segment], months: MonthRange) -> Comparison:
                 text = f"{text} ± {fig.margin}"
             if fig.value is not None and fig.n is not None:
                 text = f"{text} (n = {fig.n:,})"
-            row.append(Cell(fig.value, text, drill_links(s, key, months.first, months.end)[0][1]))
+            row.append(Cell(fig.value, text, metric.links(s, months.first, months.end)[0][1]))
         table_rows.append(row)
     table = Table("comparison", "Segments side by side", ["Metric", *[s.name for s in shown]], table_rows)
     chart = {
@@ -163,8 +210,7 @@ def comparison(*, segments: list[Segment], months: MonthRange) -> Comparison:
         data = []
         for m in months.months:
             snap = by_month.get(m)
-            value = formulas.nps(snap.promoters, snap.passives, snap.detractors) if snap else None
-            data.append(chart_number(formulas.quantize(value)))
+            data.append(chart_number(rate("nps", sum_snapshots([snap])) if snap else None))
         trend_datasets.append({"label": s.name, "data": data})
     trend = {
         "id": "comparison-nps",

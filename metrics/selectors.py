@@ -1,11 +1,12 @@
 """Reads of computed metrics for views, reports and the API.
 
-Rates are never stored: `derived()` and `customer_figures()` turn the stored counts and sums into the
-glossary's figures through metrics.formulas. Quarters and years are stored as their own snapshot rows
-(period "quarter" / "year"), computed from the same data as the months, never by averaging monthly rates.
+Rates are never stored: `customer_figures()` turns a customer's stored counts and sums into the profile's
+figures through metrics.formulas; a segment's rates come from the KPI catalogue (metrics.catalogue).
+Quarters and years are stored as their own snapshot rows (period "quarter" / "year"), computed from the
+same data as the months, never by averaging monthly rates.
 """
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -63,83 +64,6 @@ def segment_snapshots(
     if end is not None:
         qs = qs.filter(period_start__lt=end)
     return qs.order_by("period_start")
-
-
-@dataclass(frozen=True)
-class SnapshotFigures:
-    """The figures a manager reads for one segment and period, each None where undefined."""
-
-    retention: Decimal | None
-    churn: Decimal | None
-    net_growth: Decimal | None
-    nps: Decimal | None
-    nps_margin: Decimal | None
-    nps_answers: int
-    csat: Decimal | None
-    csat_mean: Decimal | None
-    ces_mean: Decimal | None
-    ces_easy: Decimal | None
-    response_rate: Decimal | None
-    aov: Decimal | None
-    purchase_frequency: Decimal | None
-    clv: Decimal | None
-    ctr: Decimal | None
-    open_rate: Decimal | None
-    unsubscribe_rate: Decimal | None
-    engagement_rate: Decimal | None
-    bounce_rate: Decimal | None
-    avg_session_seconds: Decimal | None
-    avg_first_response_seconds: Decimal | None
-    avg_resolution_seconds: Decimal | None
-    referral_conversion: Decimal | None
-    advocacy_revenue_share: Decimal | None
-
-    def as_dict(self) -> dict[str, Decimal | int | None]:
-        return {fld.name: getattr(self, fld.name) for fld in fields(self)}
-
-
-def derived(snapshot: SegmentSnapshot) -> SnapshotFigures:
-    """Every rate of a snapshot, from its stored counts and sums.
-
-    - Engagement rate uses the segment's customers at the end of the period as followers.
-    - Purchase frequency is orders a year per ordering customer (scaled from the period's length);
-      CLV = AOV × that frequency × the members' average lifespan in years.
-    """
-    s = snapshot
-    days = Decimal((s.period_end - s.period_start).days or 1)
-    frequency = None
-    if s.ordering_customers:
-        frequency = Decimal(s.orders) / Decimal(s.ordering_customers) * DAYS_PER_YEAR / days
-    lifespan_years = None
-    if s.avg_lifespan_days is not None:
-        lifespan_years = Decimal(s.avg_lifespan_days) / DAYS_PER_YEAR
-    aov = f.average_order_value(s.revenue, s.orders)
-    return SnapshotFigures(
-        retention=f.retention_rate(s.customers_start, s.customers_end, s.customers_new),
-        churn=f.churn_rate(s.customers_start, s.customers_lost),
-        net_growth=f.net_growth_rate(s.customers_start, s.customers_end),
-        nps=f.nps(s.promoters, s.passives, s.detractors),
-        nps_margin=f.nps_margin_of_error(s.promoters, s.passives, s.detractors),
-        nps_answers=s.promoters + s.passives + s.detractors,
-        csat=f.csat_from_counts(s.csat_satisfied, s.csat_count),
-        csat_mean=f.mean(s.csat_sum, s.csat_count),
-        ces_mean=f.mean(s.ces_sum, s.ces_count),
-        ces_easy=f.ces_easy_share(s.ces_easy, s.ces_count),
-        response_rate=f.response_rate(s.answers, s.invitations),
-        aov=aov,
-        purchase_frequency=frequency,
-        clv=f.clv(aov, frequency, lifespan_years),
-        ctr=f.ctr(s.emails_clicked, s.emails_sent),
-        open_rate=f.open_rate(s.emails_opened, s.emails_sent),
-        unsubscribe_rate=f.unsubscribe_rate(s.emails_unsubscribed, s.emails_sent),
-        engagement_rate=f.engagement_rate(s.social_likes, s.social_shares, s.social_comments, s.customers_end),
-        bounce_rate=f.bounce_rate(s.single_page_sessions, s.sessions),
-        avg_session_seconds=f.average_session_duration(s.session_seconds_sum, s.sessions),
-        avg_first_response_seconds=f.mean(s.first_response_seconds_sum, s.first_response_count),
-        avg_resolution_seconds=f.mean(s.resolution_seconds_sum, s.resolved_count),
-        referral_conversion=f.referral_conversion_rate(s.referrals_converted, s.referrals),
-        advocacy_revenue_share=f.advocacy_revenue_share(s.referred_revenue, s.revenue),
-    )
 
 
 @dataclass(frozen=True)

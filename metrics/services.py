@@ -36,6 +36,7 @@ from django.utils import timezone
 from customers.models import Customer, Segment
 from metrics.compute import Breakpoints, compute_breakpoints, compute_customers
 from metrics.models import RecomputeChunk, RecomputeRun, StaleCustomer
+from metrics.report_selectors import live_runs
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +45,6 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE: int = getattr(settings, "METRICS_CHUNK_SIZE", 20_000)
 SWEEP_BATCH: int = getattr(settings, "METRICS_SWEEP_BATCH", 1000)
 SWEEP_MAX_BATCHES: int = getattr(settings, "METRICS_SWEEP_MAX_BATCHES", 20)
-# A run not finished after this long is considered abandoned and no longer blocks a new one.
-RUN_STALE_AFTER = timedelta(hours=6)
 _BREAKPOINTS_CACHE_KEY = "metrics:rfm-breakpoints"
 _START_LOCK = 0x6D657472  # an arbitrary advisory lock key for starting full recomputes
 
@@ -142,12 +141,7 @@ def start_full_recompute(
             # Two simultaneous starts (the nightly schedule and a manager's button) create one run.
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_START_LOCK])
-        active = (
-            RecomputeRun.objects.select_for_update()
-            .filter(finished_at__isnull=True, started_at__gte=now - RUN_STALE_AFTER)
-            .order_by("-started_at")
-            .first()
-        )
+        active = live_runs(now).select_for_update(of=("self",)).order_by("-started_at").first()
         if active is not None:
             return active
         bounds = _chunk_bounds(chunk_size or CHUNK_SIZE)

@@ -1,6 +1,6 @@
 """Manager report pages: overview, segment reports, comparison, segment management, CSV exports, recompute."""
 
-from datetime import timedelta
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,7 +11,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,11 +25,12 @@ from metrics.exports import csv_filename, csv_response, csv_streaming_response
 from metrics.forms import MembersAddForm, PeriodForm, SegmentForm
 from metrics.models import RecomputeRun
 from metrics.presenters import Table
-from metrics.report_selectors import ALL_CUSTOMERS_SLUG, freshness_of, latest_run, run_is_active
+from metrics.report_selectors import ALL_CUSTOMERS_SLUG, freshness_of, latest_run, run_is_active, run_is_dead
 
 manager_required = role_required(Role.MANAGER)
-# A run that has not finished after this long is treated as dead: another one may start.
-RUN_GIVES_UP_AFTER = timedelta(hours=2)
+# What the <slug:…> URL converter accepts: anything else cannot name a segment page.
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+TEXT_PLAIN = "text/plain; charset=utf-8"
 
 
 def _period(request: HttpRequest, grouping: bool = True) -> tuple[PeriodForm, MonthRange, str]:
@@ -52,7 +52,7 @@ def _presets(request: HttpRequest, months: MonthRange, group: str) -> list[tuple
 
 def _run_context() -> dict[str, Any]:
     run = latest_run()
-    return {"run": run, "run_active": run_is_active(run)}
+    return {"run": run, "run_active": run_is_active(run), "run_dead": run_is_dead(run)}
 
 
 def _export_table(table: Table, *name_parts: str) -> HttpResponse:
@@ -65,6 +65,9 @@ def _render_report(request: HttpRequest, segment: Segment, table: str | None = N
     if table is None and request.GET.get("format") == "csv":
         table = request.GET.get("table") or "kpis"
     if table:
+        if form.is_bound and not form.is_valid():
+            # A download never silently falls back to another period than the one asked for.
+            return HttpResponseBadRequest(f"Invalid period: {form.error_text()}", content_type=TEXT_PLAIN)
         if table not in report.tables:
             raise Http404("No such table.")
         return _export_table(report.tables[table], segment.slug, f"{months.first:%Y-%m}", f"{months.last:%Y-%m}")
@@ -108,7 +111,8 @@ def segment_export(request: HttpRequest, slug: str, table: str) -> HttpResponse:
 def compare(request: HttpRequest) -> HttpResponse:
     form, months, _group = _period(request, grouping=False)
     slugs = list(dict.fromkeys(s for s in request.GET.getlist("segments") if s))
-    chosen = {s.slug: s for s in Segment.objects.filter(slug__in=slugs)}
+    # Only well-formed slugs reach the database (a NUL byte is not even a valid PostgreSQL string).
+    chosen = {s.slug: s for s in Segment.objects.filter(slug__in=[s for s in slugs if SLUG.fullmatch(s)])}
     unknown = [s for s in slugs if s not in chosen]
     selected = [chosen[s] for s in slugs if s in chosen]
     context: dict[str, Any] = {
@@ -123,6 +127,8 @@ def compare(request: HttpRequest) -> HttpResponse:
     if len(selected) < 2 or len(selected) > reports.MAX_COMPARED:
         context["error"] = f"Choose from two to {reports.MAX_COMPARED} segments to compare."
         return render(request, "metrics/report_compare.html", context, status=400 if slugs else 200)
+    if request.GET.get("format") == "csv" and form.is_bound and not form.is_valid():
+        return HttpResponseBadRequest(f"Invalid period: {form.error_text()}", content_type=TEXT_PLAIN)
     result = reports.comparison(segments=selected, months=months)
     if request.GET.get("format") == "csv":
         return _export_table(result.table, "comparison", f"{months.first:%Y-%m}", f"{months.last:%Y-%m}")
@@ -144,7 +150,10 @@ def compare(request: HttpRequest) -> HttpResponse:
 def segment_list(request: HttpRequest) -> HttpResponse:
     if request.GET.get("slug"):
         # The segment picker of a report page, without JavaScript.
-        return redirect("metrics:segment", slug=request.GET["slug"])
+        slug = request.GET["slug"]
+        if not SLUG.fullmatch(slug):
+            raise Http404("No segment has this name.")
+        return redirect("metrics:segment", slug=slug)
     page = Paginator(reports.segments_for_list(), 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -371,6 +380,7 @@ def _run_json(run: RecomputeRun | None) -> dict[str, Any]:
             "status_label": run.get_status_display(),
             "progress_percent": run.progress_percent,
             "active": run_is_active(run),
+            "dead": run_is_dead(run),
             "started_at": run.started_at.isoformat(),
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
             "error": run.error,
@@ -390,16 +400,19 @@ def _safe_next(request: HttpRequest) -> str:
 @require_POST
 def recompute_start(request: HttpRequest) -> HttpResponse:
     """Starts a full recompute unless one is running; answers JSON to scripts, redirects forms back."""
-    run = latest_run()
-    if run_is_active(run) and timezone.now() - run.started_at < RUN_GIVES_UP_AFTER:
-        started = False
-        message = "A recompute is already running."
+    previous = latest_run()
+    if run_is_active(previous):
+        run, started = previous, False
     else:
         from metrics.services import start_full_recompute
 
+        # The service applies the same liveness rule under a lock: it answers with a live run started
+        # meanwhile instead of a new one, and then nothing was started.
         run = start_full_recompute(started_by=request.user)
-        started = True
-        message = "Recompute started: the figures update when it finishes."
+        started = previous is None or run.pk != previous.pk
+    message = (
+        "Recompute started: the figures update when it finishes." if started else "A recompute is already running."
+    )
     if request.headers.get("Accept", "").startswith("application/json"):
         return JsonResponse({"started": started, "message": message, **_run_json(run)}, status=202 if started else 200)
     (messages.success if started else messages.info)(request, message)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from customers.models import Customer, Interaction
+from customers.roles import has_a_role
 from metrics.stale import mark_customers_stale
 from surveys.emails import invitation_email
 from surveys.models import COMMENT_MAX_LENGTH, FollowUp, Invitation, Response, Survey, SurveySendJob
@@ -233,15 +234,17 @@ def response_submit(
 
 
 def _follow_up_sync(*, response: Response, customer: Customer, now: datetime) -> None:
-    """A detractor answer opens a follow-up for the customer's owner. If the customer changes the
-    answer: to a non-detractor score, an open follow-up closes itself (with a note); back to a
-    detractor score, one closed that way reopens. One closed by staff stays closed.
+    """A detractor answer opens a follow-up for the customer's owner (if they hold a role). If the
+    customer changes the answer: to a non-detractor score, an open follow-up closes itself (with a
+    note); back to a detractor score, one closed that way reopens. One closed by staff stays closed.
     """
     follow_up = FollowUp.objects.filter(response=response).first()
     if response.is_detractor:
         if follow_up is None:
+            # Assigned to the owner, if the owner still holds a role (else to nobody: the team picks it up).
+            owner = customer.owner if customer.owner_id else None
             FollowUp.objects.create(
-                response=response, customer=customer, assigned_to_id=customer.owner_id, created_at=now
+                response=response, customer=customer, assigned_to=owner if has_a_role(owner) else None, created_at=now
             )
         elif follow_up.status == FollowUp.Status.CLOSED and follow_up.closed_by_id is None:
             follow_up.status = FollowUp.Status.OPEN

@@ -1,5 +1,6 @@
-"""Serializers of the metrics API: the stored counts and sums, plus `rates` derived from them by metrics.formulas
-(never stored, so a longer period is recomputed from its parts)."""
+"""Serializers of the metrics API: the stored counts and sums, plus `rates` derived from them (never stored, so a
+longer period is recomputed from its parts): a customer's by metrics.formulas as on the profile card, a segment
+snapshot's by the KPI catalogue (metrics.catalogue) as on the report pages."""
 
 from decimal import Decimal
 from typing import Any
@@ -9,8 +10,10 @@ from rest_framework import serializers
 
 from customers.api.common import ApiModelSerializer
 from metrics import formulas
+from metrics.catalogue import RATES, rates
 from metrics.models import CustomerMetrics, SegmentSnapshot
-from metrics.selectors import customer_figures, derived
+from metrics.report_selectors import snapshot_totals
+from metrics.selectors import customer_figures
 
 
 def rate(help_text: str) -> serializers.DecimalField:
@@ -38,31 +41,53 @@ class CustomerRatesSerializer(serializers.Serializer):
     referral_conversion_rate_percent = rate("Converted referrals per referral made.")
 
 
+def segment_rate(key: str, help_text: str) -> serializers.DecimalField:
+    """A rate of the KPI catalogue, with the catalogue's rounding."""
+    places = -Decimal(RATES[key].places).as_tuple().exponent
+    return serializers.DecimalField(
+        max_digits=20, decimal_places=places, allow_null=True, read_only=True, help_text=help_text
+    )
+
+
 class SegmentRatesSerializer(serializers.Serializer):
-    nps = rate("% promoters − % detractors, −100 to 100.")
-    nps_margin_of_error = rate("95 % margin of error of the NPS, in points.")
+    """The catalogue's rates of one snapshot (metrics.catalogue.RATES), the same figures as the report pages."""
+
+    nps = segment_rate("nps", "% promoters − % detractors, −100 to 100.")
+    nps_margin_of_error = segment_rate("nps_margin_of_error", "95 % margin of error of the NPS, in points.")
     nps_answers = serializers.IntegerField(read_only=True, help_text="Answers behind the NPS.")
-    csat_percent = rate("Share of CSAT answers of 4 or 5.")
-    csat_average = rate("Mean CSAT answer (1-5).")
-    ces_average = rate("Mean CES answer (1-7).")
-    ces_easy_percent = rate("Share of CES answers of 5 to 7.")
-    response_rate_percent = rate("Answers per invitation.")
-    retention_rate_percent = rate("(customers at end − new) / customers at start.")
-    churn_rate_percent = rate("Customers lost / customers at start.")
-    net_growth_rate_percent = rate("(customers at end − customers at start) / customers at start. Not retention.")
-    average_order_value = rate("Revenue per order.")
-    purchase_frequency = rate("Orders a year per ordering customer.")
-    clv = rate("Average order value × purchase frequency × members' average lifespan in years.")
-    email_click_rate_percent = rate("Clicks per email sent (CTR).")
-    engagement_rate_percent = rate("(likes + shares + comments) / customers at the end of the period.")
-    average_first_response_seconds = rate("Mean time to the first staff reply.")
-    average_resolution_seconds = rate("Mean time to resolution.")
-    average_session_seconds = rate("Mean session duration.")
-    bounce_rate_percent = rate("Single-page sessions per session.")
-    email_open_rate_percent = rate("Opens per email sent.")
-    email_unsubscribe_rate_percent = rate("Unsubscribes per email sent.")
-    referral_conversion_rate_percent = rate("Converted referrals per referral.")
-    advocacy_revenue_share_percent = rate("Referred revenue / revenue.")
+    csat_percent = segment_rate("csat_percent", "Share of CSAT answers of 4 or 5.")
+    csat_average = segment_rate("csat_average", "Mean CSAT answer (1-5).")
+    ces_average = segment_rate("ces_average", "Mean CES answer (1-7).")
+    ces_easy_percent = segment_rate("ces_easy_percent", "Share of CES answers of 5 to 7.")
+    response_rate_percent = segment_rate("response_rate_percent", "Answers per invitation.")
+    retention_rate_percent = segment_rate("retention_rate_percent", "(customers at end − new) / customers at start.")
+    churn_rate_percent = segment_rate("churn_rate_percent", "Customers lost / customers at start.")
+    net_growth_rate_percent = segment_rate(
+        "net_growth_rate_percent", "(customers at end − customers at start) / customers at start. Not retention."
+    )
+    average_order_value = segment_rate("average_order_value", "Revenue per order.")
+    purchase_frequency = segment_rate(
+        "purchase_frequency", "Orders a year per active customer: orders / active customer-years (buyers or not)."
+    )
+    clv = segment_rate(
+        "clv", "Average order value × purchase frequency × mean customer lifespan in years (of 365.25 days)."
+    )
+    email_click_rate_percent = segment_rate("email_click_rate_percent", "Clicks per email sent (CTR).")
+    engagement_rate_percent = segment_rate(
+        "engagement_rate_percent", "(likes + shares + comments) / customers active at each month's end."
+    )
+    average_first_response_seconds = segment_rate(
+        "average_first_response_seconds", "Mean time to the first staff reply."
+    )
+    average_resolution_seconds = segment_rate("average_resolution_seconds", "Mean time to resolution.")
+    average_session_seconds = segment_rate("average_session_seconds", "Mean session duration.")
+    bounce_rate_percent = segment_rate("bounce_rate_percent", "Single-page sessions per session.")
+    email_open_rate_percent = segment_rate("email_open_rate_percent", "Opens per email sent.")
+    email_unsubscribe_rate_percent = segment_rate("email_unsubscribe_rate_percent", "Unsubscribes per email sent.")
+    referral_conversion_rate_percent = segment_rate(
+        "referral_conversion_rate_percent", "Converted referrals per referral."
+    )
+    advocacy_revenue_share_percent = segment_rate("advocacy_revenue_share_percent", "Referred revenue / revenue.")
 
 
 def _rounded(values: dict[str, Any]) -> dict[str, Any]:
@@ -113,32 +138,7 @@ class SegmentSnapshotSerializer(ApiModelSerializer):
 
     @extend_schema_field(SegmentRatesSerializer)
     def get_rates(self, s: SegmentSnapshot) -> dict[str, Any]:
-        # The same derived figures as the report pages' months.
-        d = derived(s)
-        values = {
-            "nps": d.nps,
-            "nps_margin_of_error": d.nps_margin,
-            "nps_answers": d.nps_answers,
-            "csat_percent": d.csat,
-            "csat_average": d.csat_mean,
-            "ces_average": d.ces_mean,
-            "ces_easy_percent": d.ces_easy,
-            "response_rate_percent": d.response_rate,
-            "retention_rate_percent": d.retention,
-            "churn_rate_percent": d.churn,
-            "net_growth_rate_percent": d.net_growth,
-            "average_order_value": d.aov,
-            "purchase_frequency": d.purchase_frequency,
-            "clv": d.clv,
-            "average_first_response_seconds": d.avg_first_response_seconds,
-            "average_resolution_seconds": d.avg_resolution_seconds,
-            "average_session_seconds": d.avg_session_seconds,
-            "bounce_rate_percent": d.bounce_rate,
-            "email_open_rate_percent": d.open_rate,
-            "email_click_rate_percent": d.ctr,
-            "email_unsubscribe_rate_percent": d.unsubscribe_rate,
-            "engagement_rate_percent": d.engagement_rate,
-            "referral_conversion_rate_percent": d.referral_conversion,
-            "advocacy_revenue_share_percent": d.advocacy_revenue_share,
-        }
-        return SegmentRatesSerializer(_rounded(values)).data
+        # The catalogue's figures, as on the report pages.
+        totals = snapshot_totals(s)
+        values: dict[str, Any] = {**rates(totals), "nps_answers": totals.nps_n}
+        return SegmentRatesSerializer(values).data

@@ -91,7 +91,8 @@
     function show(run) {
       if (!run) { return; }
       status.hidden = false;
-      label.textContent = "Last recompute: " + run.status_label + (run.active ? " (" + run.progress_percent + " %)" : "");
+      label.textContent = "Last recompute: " + run.status_label + (run.active ? " (" + run.progress_percent + " %)"
+        : run.dead ? ", stopped at " + run.progress_percent + " %: no progress for a while, so a new recompute may start" : "");
       bar.hidden = !run.active;
       bar.value = run.progress_percent;
       bar.textContent = run.progress_percent + " %";

@@ -91,8 +91,9 @@ def test_segment_snapshot_rates_cover_the_glossary_worked_examples(manager_api):
     rates = row["rates"]
 
     assert (rates["nps"], rates["nps_margin_of_error"], rates["nps_answers"]) == ("40.0", "7.0", 500)
-    assert (rates["csat_percent"], rates["csat_average"]) == ("60.0", "3.6")
-    assert (rates["ces_average"], rates["ces_easy_percent"]) == ("5.0", "75.0")
+    # Means have two places, as on the report pages (the catalogue rounds each rate once for everyone).
+    assert (rates["csat_percent"], rates["csat_average"]) == ("60.0", "3.60")
+    assert (rates["ces_average"], rates["ces_easy_percent"]) == ("5.00", "75.0")
     assert (rates["retention_rate_percent"], rates["net_growth_rate_percent"]) == ("70.0", "20.0")
     assert rates["email_click_rate_percent"] == "10.0"
     # (500 + 200 + 50) / 12,000 customers at the end of the month.

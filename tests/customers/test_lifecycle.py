@@ -192,3 +192,23 @@ def test_the_data_migration_makes_existing_rows_agree():
         assert dated.lifecycle_stage == "churned"
         assert undated.churned_at == timezone.localtime(undated.updated_at).date()
         # The test's transaction is rolled back, and the dropped constraint with it.
+
+
+def test_the_admin_churns_today_when_only_the_stage_is_set_and_refuses_a_contradiction(admin_client_):
+    from tests.test_write_paths import admin_form_data, change_url
+
+    customer = CustomerFactory(acquired_at=date(2025, 1, 1))
+    data = admin_form_data(admin_client_, change_url(customer)) | {"lifecycle_stage": "churned"}
+    response = admin_client_.post(change_url(customer), data)
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert (customer.lifecycle_stage, customer.churned_at) == ("churned", timezone.localdate())
+    data = admin_form_data(admin_client_, change_url(customer)) | {
+        "lifecycle_stage": "lead",
+        "churned_at": "2025-06-01",
+    }
+    response = admin_client_.post(change_url(customer), data)
+    assert response.status_code == 200
+    assert "A customer with a churn date is churned" in response.content.decode()
+    customer.refresh_from_db()
+    assert customer.lifecycle_stage == "churned"

@@ -14,6 +14,7 @@ from celery.contrib.testing.worker import start_worker
 from config.celery import app
 from metrics.models import CustomerMetrics, RecomputeRun, SegmentSnapshot
 from metrics.services import start_full_recompute
+from metrics.snapshots import MONTHS
 from tests.customers.factories import CustomerFactory, OrderFactory, SegmentFactory
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
@@ -46,4 +47,4 @@ def test_a_full_recompute_runs_through_a_real_worker(real_worker):
 
     assert (run.status, run.chunks_done, run.total_chunks) == (RecomputeRun.Status.DONE, 3, 3)
     assert CustomerMetrics.objects.filter(orders=1, revenue=Decimal("12.50")).count() == 5
-    assert SegmentSnapshot.objects.filter(segment=segment, period="month", member_count=5).count() == 24
+    assert SegmentSnapshot.objects.filter(segment=segment, period="month", member_count=5).count() == MONTHS

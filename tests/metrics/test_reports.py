@@ -125,9 +125,9 @@ def test_figures_without_a_base_are_undefined_with_a_reason(vip):
 
 
 def test_clv_is_order_value_times_purchases_a_year_times_lifespan(vip):
-    # 12 orders of 100 by one active customer in one month → 144 purchases a year; lifespan 365 days.
+    # 12 orders of 100 by one active customer in one month → 144 purchases a year; lifespan 365.25 days.
     row = make_snapshot(
-        vip, date(2026, 1, 1), orders=12, revenue=Decimal("1200"), customers_end=1, avg_lifespan_days=Decimal(365)
+        vip, date(2026, 1, 1), orders=12, revenue=Decimal("1200"), customers_end=1, avg_lifespan_days=Decimal("365.25")
     )
     assert figures(sum_snapshots([row]))["clv"].value == Decimal("14400.00")
 

@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from customers.models import Segment
+from metrics.catalogue import rates
 from metrics.models import CohortCell, SegmentSnapshot
-from metrics.selectors import derived, segment_snapshots
+from metrics.report_selectors import snapshot_totals
+from metrics.selectors import segment_snapshots
 from metrics.snapshots import build_segment
 from tests.customers.factories import CustomerFactory, OrderFactory, SegmentFactory
 from tests.metrics.factories import answer
@@ -45,11 +47,11 @@ def test_a_month_follows_the_glossary_definitions(history):
     jan = _snapshot(everyone, date(2026, 1, 1))
     assert (jan.customers_start, jan.customers_new, jan.customers_end, jan.customers_lost) == (2, 1, 2, 1)
     assert jan.member_count == 4
-    figures = derived(jan)
-    assert figures.retention == Decimal(50)
-    assert figures.churn == Decimal(50)
-    assert figures.retention + figures.churn == 100
-    assert figures.net_growth == Decimal(0)
+    figures = rates(snapshot_totals(jan))
+    assert figures["retention_rate_percent"] == Decimal(50)
+    assert figures["churn_rate_percent"] == Decimal(50)
+    assert figures["retention_rate_percent"] + figures["churn_rate_percent"] == 100
+    assert figures["net_growth_rate_percent"] == Decimal(0)
 
     feb = _snapshot(everyone, date(2026, 2, 1))
     assert (feb.customers_start, feb.customers_new, feb.customers_end, feb.customers_lost) == (2, 0, 2, 0)
@@ -64,7 +66,7 @@ def test_months_are_cut_at_midnight_in_the_configured_time_zone(history):
     assert (feb.orders, feb.revenue, feb.ordering_customers) == (1, Decimal("30.00"), 1)
     assert (feb.promoters, feb.detractors) == (1, 0)
     assert (mar.promoters, mar.detractors) == (0, 1)
-    assert derived(feb).nps == Decimal(100)
+    assert rates(snapshot_totals(feb))["nps"] == Decimal(100)
 
 
 def test_a_quarter_is_computed_from_the_raw_data_not_added_up_from_months(history):
@@ -125,7 +127,7 @@ def test_an_empty_segment_gets_zero_snapshots():
     build_segment(nobody, months=2, today=TODAY)
     snapshot = _snapshot(nobody, date(2026, 3, 1))
     assert (snapshot.member_count, snapshot.customers_start, snapshot.orders) == (0, 0, 0)
-    assert derived(snapshot).retention is None
+    assert rates(snapshot_totals(snapshot))["retention_rate_percent"] is None
 
 
 def test_a_month_s_response_rate_counts_the_answers_to_that_month_s_invitations():
@@ -141,5 +143,9 @@ def test_a_month_s_response_rate_counts_the_answers_to_that_month_s_invitations(
     build_segment(everyone, months=3, today=TODAY)
 
     jan, feb = _snapshot(everyone, date(2026, 1, 1)), _snapshot(everyone, date(2026, 2, 1))
-    assert (jan.answers, jan.invitations, derived(jan).response_rate) == (1, 1, Decimal(100))
-    assert (feb.answers, feb.invitations, derived(feb).response_rate) == (1, 1, Decimal(100))  # not 2 of 1
+    assert (jan.answers, jan.invitations, rates(snapshot_totals(jan))["response_rate_percent"]) == (1, 1, Decimal(100))
+    assert (feb.answers, feb.invitations, rates(snapshot_totals(feb))["response_rate_percent"]) == (
+        1,
+        1,
+        Decimal(100),
+    )  # not 2 of 1

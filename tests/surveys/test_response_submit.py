@@ -157,3 +157,9 @@ def test_closing_a_follow_up_needs_a_note_and_shows_on_the_timeline(invitation, 
     items = customer_timeline_items(invitation.customer)
     assert [i["kind"] for i in items] == ["follow_up_closed", "survey_answer"]
     assert items[0]["body"] == "Called and apologised."
+
+
+def test_a_detractor_follow_up_is_not_assigned_to_an_owner_without_a_role(nps, outsider) -> None:
+    invitation, _ = invitation_create(survey=nps, customer=CustomerFactory(owner=outsider))
+    response = response_submit(invitation_id=invitation.pk, score=2)
+    assert response.follow_up.assigned_to is None
