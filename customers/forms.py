@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils import timezone
 
 from core.formats import staff_name
+from customers import sheet
 from customers.countries import country_code
 from customers.lifecycle import reconcile_stage
 from customers.models import Customer, Interaction
@@ -23,8 +24,9 @@ def clean_country_code(value: str) -> str:
     return country_code(value)
 
 
-def split_tags(value: str, separator: str = ",") -> list[str]:
-    return [t.strip().lower() for t in (value or "").split(separator) if t.strip()]
+def split_tags(value: str) -> list[str]:
+    """Tag names separated by ";" or "," (customers.sheet)."""
+    return sheet.split_tags(value)
 
 
 def staff_users() -> QuerySet:
@@ -80,7 +82,10 @@ class CustomerForm(forms.ModelForm):
         widget=forms.TextInput(attrs={"size": 2, "autocapitalize": "characters"}),
     )
     tags_text = forms.CharField(
-        label="Tags", required=False, help_text="Separate tags with commas, e.g. vip, reseller.", max_length=500
+        label="Tags",
+        required=False,
+        help_text="Separate tags with semicolons (commas work too), e.g. vip; reseller.",
+        max_length=500,
     )
 
     class Meta:
@@ -105,7 +110,7 @@ class CustomerForm(forms.ModelForm):
         label_staff_choices(self)
         self.fields["name"].widget.attrs["autofocus"] = True
         if self.instance.pk:
-            self.fields["tags_text"].initial = ", ".join(t.name for t in self.instance.tags.all())
+            self.fields["tags_text"].initial = sheet.join_tags([t.name for t in self.instance.tags.all()])
 
     def clean_country(self) -> str:
         return clean_country_code(self.cleaned_data.get("country", ""))

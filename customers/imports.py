@@ -20,17 +20,17 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from customers import sheet
 from customers.forms import clean_country_code, split_tags
 from customers.lifecycle import reconcile_stage
 from customers.models import Customer, Language
-from customers.services import CUSTOMER_FIELDS, tags_from_names
+from customers.phones import normalise_phone
+from customers.services import tags_from_names
 from metrics.stale import mark_customers_stale
 
 # The customer fields a spreadsheet holds (not the owner, a staff account, nor consent, which is given
-# by the customer), with the tags, comma-separated, after the plan.
-_SHEET_FIELDS = [f for f in CUSTOMER_FIELDS if f not in ("owner", "consent_email", "consent_sms")]
-_AFTER_TAGS = _SHEET_FIELDS.index("plan") + 1
-COLUMNS = [*_SHEET_FIELDS[:_AFTER_TAGS], "tags", *_SHEET_FIELDS[_AFTER_TAGS:]]
+# by the customer), with the tags after the plan: the export's columns (customers.sheet).
+COLUMNS = [field for _label, field in sheet.SHEET_COLUMNS]
 REQUIRED_COLUMNS = ["external_id", "name"]
 BATCH = 1000
 LOOKUP_CHUNK = 5000
@@ -98,7 +98,7 @@ CHOICE_ALIASES: dict[str, dict[str, str]] = {
 
 
 def _clean_tags(value: str) -> list[str]:
-    tags = split_tags(value, separator=";")
+    tags = split_tags(value)
     too_long = [t for t in tags if len(t) > 50]
     if too_long:
         raise ValidationError(f"Tags are at most 50 characters: “{too_long[0][:20]}…”.")
@@ -127,6 +127,11 @@ def validate_row(row: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, s
     acquired, churned = data.get("acquired_at"), data.get("churned_at")
     if acquired and churned and churned < acquired:
         errors.append(("churned_at", "The churn date cannot be before the acquisition date."))
+    if data.get("phone"):
+        try:
+            data["phone"] = normalise_phone(data["phone"], country=data.get("country", ""))
+        except ValidationError as error:
+            errors.extend(("phone", str(message)) for message in error.messages)
     return data, errors
 
 
@@ -145,16 +150,14 @@ def read_rows(raw: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
         header = next(reader, None)
         if not header or not any(h.strip() for h in header):
             raise ImportFileError("The file is empty: the first row must be a header with the column names.")
-        header = [h.strip().lower() for h in header]
-        unknown = [h for h in header if h not in COLUMNS]
-        if unknown:
-            raise ImportFileError(
-                f"Unknown column(s) in the header: {', '.join(unknown)}. Allowed columns: {', '.join(COLUMNS)}."
-            )
-        missing = [c for c in REQUIRED_COLUMNS if c not in header]
+        raw_header = [h.strip().lower() for h in header]
+        source = sheet.detect_source(raw_header)
+        header = _our_columns(raw_header, source)
+        composed = {"name"} if source == "hubspot" else set()
+        missing = [c for c in REQUIRED_COLUMNS if c not in header and c not in composed]
         if missing:
             raise ImportFileError(f"The header is missing the required column(s): {', '.join(missing)}.")
-        duplicated = sorted({h for h in header if header.count(h) > 1})
+        duplicated = sorted({h for h in header if h and header.count(h) > 1})
         if duplicated:
             raise ImportFileError(f"The header names a column more than once: {', '.join(duplicated)}.")
         rows = []
@@ -162,17 +165,59 @@ def read_rows(raw: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
             number = reader.line_num
             if not any(v.strip() for v in values):
                 continue  # blank lines, e.g. at the end of the file
-            rows.append((number, dict(zip(header, values, strict=False)), len(values)))
+            rows.append((number, _row(raw_header, header, values, source), len(values)))
     except csv.Error as exc:
         raise ImportFileError(f"The file is not valid CSV (line {reader.line_num}): {exc}.") from exc
     if not rows:
         raise ImportFileError("The file has a header but no customer rows.")
-    width = len(header)
+    width = len(raw_header)
+    header = [h for h in header if h]
+    if source == "hubspot" and "name" not in header:
+        header.append("name")
     checked = []
     for number, row, count in rows:
         row["__width__"] = "" if count == width else f"{count}"
         checked.append((number, row))
     return header, checked
+
+
+def _our_columns(raw_header: list[str], source: str | None) -> list[str]:
+    """Our column for each header cell ("" for a column read past: a computed figure, or a column of
+    another tool's export that has no place here). Unknown columns of Rapport's own format are an error."""
+    if source is not None:
+        mapping = sheet.SOURCES[source][0]
+        return [mapping.get(h, "") for h in raw_header]
+    columns = [sheet.rapport_column(h) or "" for h in raw_header]
+    unknown = [h for h, c in zip(raw_header, columns, strict=True) if not c and h not in sheet.COMPUTED_COLUMNS]
+    if unknown:
+        raise ImportFileError(
+            f"Unknown column(s) in the header: {', '.join(unknown)}. Allowed columns: {', '.join(COLUMNS)} "
+            "(or the column names of Rapport's customer export)."
+        )
+    return columns
+
+
+def _undo_neutralise(value: str) -> str:
+    """Exports put an apostrophe before a cell a spreadsheet would run as a formula ("'+66812345678");
+    it is not part of the value."""
+    if value.startswith("'") and value[1:2] and value[1] in "=+-@\t\r":
+        return value[1:]
+    return value
+
+
+def _row(raw_header: list[str], header: list[str], values: list[str], source: str | None) -> dict[str, str]:
+    row = {c: _undo_neutralise(v) for c, v in zip(header, values, strict=False) if c}
+    if source is not None:
+        if row.get("acquired_at"):
+            row["acquired_at"] = row["acquired_at"].strip()[:10]  # "2024-01-15 10:22" or ISO 8601 -> the day
+        if source == "hubspot":
+            raw = dict(zip(raw_header, values, strict=False))
+            if "name" not in row:
+                row["name"] = " ".join(p.strip() for p in (raw.get("first name", ""), raw.get("last name", "")) if p)
+            if "lifecycle_stage" in row:
+                stage = row["lifecycle_stage"].strip().lower().replace(" ", "")
+                row["lifecycle_stage"] = sheet.HUBSPOT_STAGES.get(stage, "active") if stage else ""
+    return row
 
 
 def _existing(external_ids: list[str]) -> dict[str, Customer]:

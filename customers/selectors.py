@@ -1,10 +1,10 @@
 """Reads of customers and segments, for views, the API and the metrics engine."""
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
@@ -156,3 +156,27 @@ def customer_filter_hints(params: Mapping[str, Any]) -> list[FilterHint]:
         without = bounded_count({k: v for k, v in active if k != key}) if len(active) > 1 else None
         hints.append(FilterHint(param=key, value=value, alone=alone, without=without))
     return hints
+
+
+def customer_sheet_rows(queryset: QuerySet[Customer], extra_fields: Sequence[str] = ()) -> Iterator[tuple]:
+    """Rows of the customer spreadsheet (customers.sheet.SHEET_COLUMNS, then `extra_fields`), sorted by
+    name, streamed in chunks; tags joined with "; " in one subquery per row of the same query."""
+    from django.contrib.postgres.aggregates import StringAgg
+
+    from customers.models import Tag
+    from customers.sheet import SHEET_COLUMNS, TAG_SEPARATOR
+
+    tag_names = (
+        Tag.objects.filter(customers=OuterRef("pk"))
+        .order_by()
+        .values("customers")
+        .annotate(names=StringAgg("name", delimiter=TAG_SEPARATOR, order_by="name"))
+        .values("names")
+    )
+    fields = ["sheet_tags" if field == "tags" else field for _label, field in SHEET_COLUMNS]
+    return (
+        queryset.annotate(sheet_tags=Subquery(tag_names))
+        .order_by("name", "id")
+        .values_list(*fields, *extra_fields)
+        .iterator(chunk_size=2000)
+    )

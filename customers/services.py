@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from customers.lifecycle import reconcile_stage
 from customers.models import Customer, EngagementEvent, Interaction, InteractionReply, Order, Referral, Tag
+from customers.phones import normalise_phone
 from customers.roles import check_has_a_role
 from metrics.stale import mark_customers_stale
 
@@ -99,6 +100,14 @@ def _follow_churn(customer: Customer, before: Customer) -> list[str]:
     return changed
 
 
+def _normalise_phone(customer: Customer) -> None:
+    """The phone in E.164 (customers.phones), read in the customer's country when it has no country code."""
+    try:
+        customer.phone = normalise_phone(customer.phone, country=customer.country)
+    except ValidationError as error:
+        raise ValidationError({"phone": error.messages}) from error
+
+
 def customer_create(
     *, actor: AbstractBaseUser | None = None, tags: Iterable[str] | None = None, **fields: Any
 ) -> Customer:
@@ -113,6 +122,7 @@ def customer_create(
     _follow_churn(customer, Customer())
     if customer.country:
         customer.country = customer.country.upper()
+    _normalise_phone(customer)
     customer.full_clean()
     check_has_a_role(customer.owner, field="owner")
     _record_actor(customer, actor)
@@ -141,6 +151,9 @@ def customer_update(
     changed += [name for name in _follow_churn(customer, before) if name not in changed]
     if customer.country:
         customer.country = customer.country.upper()
+    if "phone" in changed:
+        # Only a changed number: a stored one from before E.164 does not block editing the rest.
+        _normalise_phone(customer)
     customer.full_clean()
     if "owner" in changed:
         check_has_a_role(customer.owner, field="owner")
