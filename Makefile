@@ -15,7 +15,7 @@ bench: setup
 
 setup: $(VENV)/.installed node_modules/.installed
 	@mkdir -p var
-	$(PY) manage.py compiletranslations
+	DEBUG=$${DEBUG:-true} $(PY) manage.py compiletranslations
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)

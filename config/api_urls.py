@@ -3,7 +3,7 @@
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 
 @csrf_exempt
@@ -14,7 +14,7 @@ def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> Json
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("customers.api.urls")),
     path("", include("surveys.api.urls")),
     path("", include("metrics.api.urls")),

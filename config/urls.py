@@ -3,10 +3,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from core import health, otp
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list", permanent=False)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", otp.two_factor, name="two_factor"),
+    path("accounts/two-factor/verify/", otp.two_factor_verify, name="two_factor_verify"),
+    path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("customers/", include("customers.urls")),
@@ -15,3 +20,6 @@ urlpatterns = [
     # Staff survey pages under /surveys/, the public answer page under /s/.
     path("", include("surveys.urls")),
 ]
+
+handler400 = "core.errors.bad_request"
+handler500 = "core.errors.server_error"

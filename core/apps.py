@@ -7,3 +7,7 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        # Connects the two-factor step to the login signal.
+        from core import otp  # noqa: F401

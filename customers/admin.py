@@ -19,7 +19,17 @@ from simple_history.admin import SimpleHistoryAdmin
 from customers import admin_writes
 from customers.admin_base import ServiceModelAdmin, ServiceWritesMixin
 from customers.forms import CustomerAdminForm
-from customers.models import Customer, EngagementEvent, Interaction, InteractionReply, Order, Referral, Segment, Tag
+from customers.models import (
+    Customer,
+    EngagementEvent,
+    ExchangeRate,
+    Interaction,
+    InteractionReply,
+    Order,
+    Referral,
+    Segment,
+    Tag,
+)
 from customers.segments import is_builtin
 
 INLINE_LATEST = 20
@@ -170,7 +180,9 @@ class InteractionReplyAdmin(ServiceModelAdmin):
 @admin.register(Order)
 class OrderAdmin(CustomerExternalIdSearchMixin, ServiceModelAdmin):
     writes = admin_writes.ORDER
-    list_display = ["id", "customer", "amount", "currency", "ordered_at", "external_id", "referred_by"]
+    list_display = ["id", "customer", "amount", "currency", "amount_base", "ordered_at", "external_id", "referred_by"]
+    # Set by the order services at the rate of the order's day (customers.money).
+    readonly_fields = ["amount_base", "exchange_rate"]
     # A filter on currency would run SELECT DISTINCT over every order on each page view.
     list_filter = [("referred_by", admin.EmptyFieldListFilter)]
     search_fields = ["external_id__exact"]
@@ -233,3 +245,13 @@ class SegmentAdmin(ServiceModelAdmin):
         if builtin:
             self.message_user(request, f"“{builtin[0]}” is built in and was not deleted.", level="warning")
         super().delete_queryset(request, queryset.exclude(pk__in=[s.pk for s in builtin]))
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Dated rates to the base currency; bulk loads with manage.py import_exchange_rates FILE.csv."""
+
+    list_display = ["currency", "valid_from", "rate", "created_at"]
+    list_filter = ["currency"]
+    search_fields = ["currency__exact"]
+    date_hierarchy = "valid_from"

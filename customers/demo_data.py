@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -213,6 +214,8 @@ def generate(*, customers: int, volumes: Volumes = DEMO, seed: int = 7, today: d
                 ids["interaction"] += 1
                 result.interactions += 1
 
+    base = settings.BASE_CURRENCY
+
     def orders() -> Iterator[tuple]:
         for cid, acquired, churned, _ in lifespans:
             end = churned or today
@@ -221,7 +224,8 @@ def generate(*, customers: int, volumes: Volumes = DEMO, seed: int = 7, today: d
                 referrer = None
                 if rng.random() < 0.03 and cid > first_customer_id:
                     referrer = rng.randint(first_customer_id, cid - 1)
-                yield (cid, None, amount, "USD", moment(acquired, end), referrer, now)
+                # Demo shops sell in the base currency: the base amount is the amount, at rate 1.
+                yield (cid, None, amount, base, amount, 1, moment(acquired, end), referrer, now)
                 result.orders += 1
 
     def events() -> Iterator[tuple]:
@@ -399,7 +403,17 @@ def generate(*, customers: int, volumes: Volumes = DEMO, seed: int = 7, today: d
         )
         load_rows(
             Order,
-            ["customer_id", "external_id", "amount", "currency", "ordered_at", "referred_by_id", "created_at"],
+            [
+                "customer_id",
+                "external_id",
+                "amount",
+                "currency",
+                "amount_base",
+                "exchange_rate",
+                "ordered_at",
+                "referred_by_id",
+                "created_at",
+            ],
             orders(),
         )
         load_rows(

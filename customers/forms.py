@@ -191,9 +191,10 @@ class ReplyForm(forms.Form):
 
 
 class CustomerImportForm(forms.Form):
-    MAX_BYTES = 5 * 1024 * 1024
+    # About 100,000 customers with every column; the import runs as a background job.
+    MAX_BYTES = 20 * 1024 * 1024
 
-    file = forms.FileField(label="CSV file", help_text="UTF-8 CSV with a header row, at most 5 MB.")
+    file = forms.FileField(label="CSV file", help_text="UTF-8 CSV with a header row, at most 20 MB.")
     valid_rows_only = forms.BooleanField(
         label="Import the valid rows only",
         required=False,
@@ -210,7 +211,7 @@ class CustomerImportForm(forms.Form):
         if upload.size > self.MAX_BYTES:
             size_mb = upload.size / (1024 * 1024)
             raise ValidationError(
-                f"The file is {size_mb:.1f} MB; the limit is 5 MB. Split it into smaller files and import each."
+                f"The file is {size_mb:.1f} MB; the limit is 20 MB. Split it into smaller files and import each."
             )
         if upload.size == 0:
             raise ValidationError("The file is empty.")
@@ -227,3 +228,23 @@ def tidy_filter_form(form: forms.Form) -> forms.Form:
         if getattr(field, "empty_label", None) is not None:
             field.empty_label = "Any"
     return form
+
+
+class ErasureForm(forms.Form):
+    """Erasing cannot be undone: the user types the customer's external id to confirm."""
+
+    confirm = forms.CharField(
+        label="Type the customer's external id to confirm",
+        max_length=64,
+        help_text="Erasure removes the name, contact details, free texts and history values for good.",
+    )
+
+    def __init__(self, customer: Customer, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+
+    def clean_confirm(self) -> str:
+        value = self.cleaned_data["confirm"].strip()
+        if value != self.customer.external_id:
+            raise ValidationError(f"Type {self.customer.external_id} exactly to confirm the erasure.")
+        return value

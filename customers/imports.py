@@ -10,7 +10,7 @@ without it such a row is an error, so a re-uploaded file cannot silently overwri
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,8 @@ COLUMNS = [field for _label, field in sheet.SHEET_COLUMNS]
 REQUIRED_COLUMNS = ["external_id", "name"]
 BATCH = 1000
 LOOKUP_CHUNK = 5000
+# The report lists this many problems; a file of 100,000 bad rows is still counted in full.
+MAX_REPORTED_ERRORS = 1000
 
 
 class ImportFileError(Exception):
@@ -49,15 +51,36 @@ class RowError:
 
 @dataclass
 class ImportResult:
+    """The per-row report. `errors` keeps the first MAX_REPORTED_ERRORS problems; the counts are of all."""
+
     rows: int = 0
     created: int = 0
     updated: int = 0
     errors: list[RowError] = field(default_factory=list)
     imported: bool = False
+    error_count: int = 0
+    bad_row_numbers: set[int] = field(default_factory=set)
 
     @property
     def bad_rows(self) -> int:
-        return len({e.row for e in self.errors})
+        return len(self.bad_row_numbers)
+
+    def add_error(self, error: RowError) -> None:
+        self.error_count += 1
+        self.bad_row_numbers.add(error.row)
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(error)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "imported": self.imported,
+            "error_count": self.error_count,
+            "bad_rows": self.bad_rows,
+            "errors": [[e.row, e.column, e.message] for e in self.errors],
+        }
 
 
 def _choice_field(choices: Iterable[tuple[str, str]], default: str) -> forms.TypedChoiceField:
@@ -135,89 +158,83 @@ def validate_row(row: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, s
     return data, errors
 
 
-def read_rows(raw: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """Decode and parse the file: (header, [(row number, {column: value})]). Row 1 is the header."""
+def _decode(raw: bytes) -> str:
     if b"\x00" in raw[:8192]:
         raise ImportFileError("This is not a CSV file (it looks like a binary file, e.g. a spreadsheet).")
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFileError(
             "The file is not UTF-8 text. In your spreadsheet choose “Save as… CSV UTF-8” and upload it again."
         ) from exc
+
+
+def read_header(text: str) -> list[str]:
+    """The checked header: for each column of the file, the key its cells are read under (our column, a
+    customers.sheet marker for another tool's column that needs adapting, or "" for a column read past).
+    Rapport's own format (field names or the export's labels) or a recognised contacts export of another
+    tool (customers.sheet.SOURCES). Raises ImportFileError."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
-        if not header or not any(h.strip() for h in header):
-            raise ImportFileError("The file is empty: the first row must be a header with the column names.")
-        raw_header = [h.strip().lower() for h in header]
-        source = sheet.detect_source(raw_header)
-        header = _our_columns(raw_header, source)
-        composed = {"name"} if source == "hubspot" else set()
-        missing = [c for c in REQUIRED_COLUMNS if c not in header and c not in composed]
-        if missing:
-            raise ImportFileError(f"The header is missing the required column(s): {', '.join(missing)}.")
-        duplicated = sorted({h for h in header if h and header.count(h) > 1})
-        if duplicated:
-            raise ImportFileError(f"The header names a column more than once: {', '.join(duplicated)}.")
-        rows = []
-        for values in reader:
-            number = reader.line_num
-            if not any(v.strip() for v in values):
-                continue  # blank lines, e.g. at the end of the file
-            rows.append((number, _row(raw_header, header, values, source), len(values)))
     except csv.Error as exc:
         raise ImportFileError(f"The file is not valid CSV (line {reader.line_num}): {exc}.") from exc
-    if not rows:
-        raise ImportFileError("The file has a header but no customer rows.")
-    width = len(raw_header)
-    header = [h for h in header if h]
-    if source == "hubspot" and "name" not in header:
-        header.append("name")
-    checked = []
-    for number, row, count in rows:
-        row["__width__"] = "" if count == width else f"{count}"
-        checked.append((number, row))
-    return header, checked
-
-
-def _our_columns(raw_header: list[str], source: str | None) -> list[str]:
-    """Our column for each header cell ("" for a column read past: a computed figure, or a column of
-    another tool's export that has no place here). Unknown columns of Rapport's own format are an error."""
+    if not header or not any(h.strip() for h in header):
+        raise ImportFileError("The file is empty: the first row must be a header with the column names.")
+    raw_header = [h.strip().lower() for h in header]
+    source = sheet.detect_source(raw_header)
     if source is not None:
         mapping = sheet.SOURCES[source][0]
-        return [mapping.get(h, "") for h in raw_header]
-    columns = [sheet.rapport_column(h) or "" for h in raw_header]
-    unknown = [h for h, c in zip(raw_header, columns, strict=True) if not c and h not in sheet.COMPUTED_COLUMNS]
-    if unknown:
-        raise ImportFileError(
-            f"Unknown column(s) in the header: {', '.join(unknown)}. Allowed columns: {', '.join(COLUMNS)} "
-            "(or the column names of Rapport's customer export)."
-        )
-    return columns
+        header = [mapping.get(h, "") for h in raw_header]
+    else:
+        header = [sheet.rapport_column(h) or "" for h in raw_header]
+        unknown = [h for h, c in zip(raw_header, header, strict=True) if not c and h not in sheet.COMPUTED_COLUMNS]
+        if unknown:
+            raise ImportFileError(
+                f"Unknown column(s) in the header: {', '.join(unknown)}. Allowed columns: {', '.join(COLUMNS)} "
+                "(or the column names of Rapport's customer export)."
+            )
+    missing = [c for c in REQUIRED_COLUMNS if c not in sheet.header_columns(header)]
+    if missing:
+        raise ImportFileError(f"The header is missing the required column(s): {', '.join(missing)}.")
+    duplicated = sorted({h for h in header if h and header.count(h) > 1})
+    if duplicated:
+        raise ImportFileError(f"The header names a column more than once: {', '.join(duplicated)}.")
+    return header
 
 
-def _undo_neutralise(value: str) -> str:
-    """Exports put an apostrophe before a cell a spreadsheet would run as a formula ("'+66812345678");
-    it is not part of the value."""
-    if value.startswith("'") and value[1:2] and value[1] in "=+-@\t\r":
-        return value[1:]
-    return value
+def iter_batches(text: str, header: list[str]) -> Iterator[list[tuple[int, dict[str, str]]]]:
+    """The rows after the header, parsed lazily, BATCH at a time: (row number, {column: value}), with
+    "__width__" set to the number of values when it differs from the header's. Blank lines are skipped."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    batch: list[tuple[int, dict[str, str]]] = []
+    try:
+        next(reader, None)
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue  # blank lines, e.g. at the end of the file
+            row = sheet.adapt_row(
+                {key: sheet.undo_neutralise(v) for key, v in zip(header, values, strict=False) if key}
+            )
+            row["__width__"] = "" if len(values) == len(header) else f"{len(values)}"
+            batch.append((reader.line_num, row))
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+    except csv.Error as exc:
+        raise ImportFileError(f"The file is not valid CSV (line {reader.line_num}): {exc}.") from exc
+    if batch:
+        yield batch
 
 
-def _row(raw_header: list[str], header: list[str], values: list[str], source: str | None) -> dict[str, str]:
-    row = {c: _undo_neutralise(v) for c, v in zip(header, values, strict=False) if c}
-    if source is not None:
-        if row.get("acquired_at"):
-            row["acquired_at"] = row["acquired_at"].strip()[:10]  # "2024-01-15 10:22" or ISO 8601 -> the day
-        if source == "hubspot":
-            raw = dict(zip(raw_header, values, strict=False))
-            if "name" not in row:
-                row["name"] = " ".join(p.strip() for p in (raw.get("first name", ""), raw.get("last name", "")) if p)
-            if "lifecycle_stage" in row:
-                stage = row["lifecycle_stage"].strip().lower().replace(" ", "")
-                row["lifecycle_stage"] = sheet.HUBSPOT_STAGES.get(stage, "active") if stage else ""
-    return row
+def read_rows(raw: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Decode and parse the whole file: (header, [(row number, {column: value})]). Row 1 is the header."""
+    text = _decode(raw)
+    header = read_header(text)
+    rows = [row for batch in iter_batches(text, header) for row in batch]
+    if not rows:
+        raise ImportFileError("The file has a header but no customer rows.")
+    return header, rows
 
 
 def _existing(external_ids: list[str]) -> dict[str, Customer]:
@@ -242,55 +259,114 @@ def customers_import(
     valid_rows_only: bool = False,
     update_existing: bool = False,
     actor: Any = None,
+    progress: Callable[[int], None] | None = None,
+    on_import: Callable[[ImportResult], None] | None = None,
 ) -> ImportResult:
     """Validate every row of a customers CSV, then import (see the module docstring for the rules).
 
-    Raises ImportFileError when the file itself is unreadable. Side effects: creates/updates customers
-    and their tags in one transaction with bulk queries, with audit records by `actor`, and marks the
-    imported customers stale for the metrics engine.
+    Two passes over the file, BATCH rows at a time, so memory stays bounded whatever the row count: the
+    first checks every row (calling `progress` with the rows checked so far), the second, only if the
+    file may be imported, writes the good rows in one transaction, in which `on_import` is called with
+    the result (the import job records it there, so a rerun never imports twice). Raises ImportFileError
+    when the file itself is unreadable. Side effects: creates/updates customers and their tags with bulk
+    queries, with audit records by `actor`, and marks the imported customers stale.
     """
-    header, rows = read_rows(raw)
-    result = ImportResult(rows=len(rows))
-    parsed: list[tuple[int, dict[str, Any]]] = []
+    text = _decode(raw)
+    header = read_header(text)
+    columns = [c for c in sheet.header_columns(header) if c not in ("tags", "external_id")]
+    if {"lifecycle_stage", "churned_at"} & set(columns):
+        # The stage follows the churn date (customers.lifecycle): writing one may change the other.
+        columns += [c for c in ("lifecycle_stage", "churned_at") if c not in columns]
+    result = ImportResult()
     first_seen: dict[str, int] = {}
-    for number, row in rows:
-        width = row.pop("__width__")
+    for batch in iter_batches(text, header):
+        result.rows += len(batch)
+        for _number, _customer, _tags, errors in _check_batch(batch, header, columns, first_seen, update_existing):
+            for error in errors:
+                result.add_error(error)
+        if progress:
+            progress(result.rows)
+    if not result.rows:
+        raise ImportFileError("The file has a header but no customer rows.")
+    result.errors.sort(key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else -1))
+    if result.error_count and not valid_rows_only:
+        return result
+    if result.bad_rows == result.rows:
+        return result
+    with transaction.atomic():
+        seen: dict[str, int] = {}
+        for batch in iter_batches(text, header):
+            good = [(n, row) for n, row in batch if n not in result.bad_row_numbers]
+            to_create: list[Customer] = []
+            to_update: list[Customer] = []
+            tags: dict[str, list[str]] = {}
+            for _number, customer, row_tags, errors in _check_batch(good, header, columns, seen, update_existing):
+                if errors:  # cannot happen for rows that passed the first pass; never write them anyway
+                    continue
+                (to_update if customer.pk else to_create).append(customer)
+                tags[customer.external_id] = row_tags
+            _write(to_create=to_create, to_update=to_update, update_fields=columns, tags=tags, actor=actor)
+            result.created += len(to_create)
+            result.updated += len(to_update)
+        result.imported = True
+        if on_import:
+            on_import(result)
+    return result
+
+
+def _check_batch(
+    batch: list[tuple[int, dict[str, str]]],
+    header: list[str],
+    columns: list[str],
+    first_seen: dict[str, int],
+    update_existing: bool,
+) -> Iterator[tuple[int, Customer | None, list[str], list[RowError]]]:
+    """Validate a batch of rows against each other (`first_seen`, across batches) and the database:
+    (row number, the customer to save or None, its tags, its errors) per row."""
+    parsed: list[tuple[int, dict[str, Any]]] = []
+    for number, row in batch:
+        width = row.pop("__width__", "")
         if width:
-            result.errors.append(
-                RowError(number, "—", f"The row has {width} values but the header has {len(header)} columns.")
+            yield (
+                number,
+                None,
+                [],
+                [RowError(number, "—", f"The row has {width} values but the header has {len(header)} columns.")],
             )
             continue
         data, errors = validate_row(row)
         if errors:
-            result.errors.extend(RowError(number, column, message) for column, message in errors)
+            yield number, None, [], [RowError(number, column, message) for column, message in errors]
             continue
         ext = data["external_id"]
         if ext in first_seen:
-            result.errors.append(RowError(number, "external_id", f"“{ext}” is already used in row {first_seen[ext]}."))
+            yield (
+                number,
+                None,
+                [],
+                [RowError(number, "external_id", f"“{ext}” is already used in row {first_seen[ext]}.")],
+            )
             continue
         first_seen[ext] = number
         parsed.append((number, data))
-
-    columns = [c for c in header if c not in ("tags", "external_id")]
-    if {"lifecycle_stage", "churned_at"} & set(columns):
-        # The stage follows the churn date (customers.lifecycle): writing one may change the other.
-        columns += [c for c in ("lifecycle_stage", "churned_at") if c not in columns]
     existing = _existing([d["external_id"] for _n, d in parsed])
     today = timezone.localdate()
-    to_create: list[Customer] = []
-    to_update: list[Customer] = []
-    tags: dict[str, list[str]] = {}
     for number, data in parsed:
         ext = data["external_id"]
         customer = existing.get(ext)
         if customer is not None and not update_existing:
-            result.errors.append(
-                RowError(
-                    number,
-                    "external_id",
-                    f"A customer with external id “{ext}” already exists "
-                    "(tick “Update customers that already exist” to update it).",
-                )
+            yield (
+                number,
+                None,
+                [],
+                [
+                    RowError(
+                        number,
+                        "external_id",
+                        f"A customer with external id “{ext}” already exists "
+                        "(tick “Update customers that already exist” to update it).",
+                    )
+                ],
             )
             continue
         if customer is None:
@@ -302,12 +378,17 @@ def customers_import(
                 continue
             setattr(customer, column, data[column])
         if customer.churned_at and customer.churned_at < customer.acquired_at:
-            result.errors.append(
-                RowError(
-                    number,
-                    "churned_at",
-                    f"The churn date {customer.churned_at} is before the acquisition date {customer.acquired_at}.",
-                )
+            yield (
+                number,
+                None,
+                [],
+                [
+                    RowError(
+                        number,
+                        "churned_at",
+                        f"The churn date {customer.churned_at} is before the acquisition date {customer.acquired_at}.",
+                    )
+                ],
             )
             continue
         try:
@@ -319,17 +400,9 @@ def customers_import(
                 today=today,
             )
         except ValidationError as error:
-            result.errors.extend(RowError(number, column, m) for column, ms in error.message_dict.items() for m in ms)
+            yield number, None, [], [RowError(number, c, m) for c, ms in error.message_dict.items() for m in ms]
             continue
-        (to_update if customer.pk else to_create).append(customer)
-        tags[ext] = data["tags"] if "tags" in header else []
-
-    result.errors.sort(key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else -1))
-    if (result.errors and not valid_rows_only) or not (to_create or to_update):
-        return result
-    _write(to_create=to_create, to_update=to_update, update_fields=columns, tags=tags, actor=actor)
-    result.created, result.updated, result.imported = len(to_create), len(to_update), True
-    return result
+        yield number, customer, data["tags"] if "tags" in header else [], []
 
 
 def _write(

@@ -23,7 +23,9 @@ from django.db import IntegrityError, models, transaction
 from rest_framework import serializers
 
 from customers.api.common import BoundedDateTimeField
+from customers.currencies import INVALID_MESSAGE, ISO_4217
 from customers.models import Customer, EngagementEvent, Order
+from customers.money import MAX_BASE_AMOUNT, convert, no_rate_message, order_day, rates_on
 from metrics.stale import mark_customers_stale
 
 MAX_BATCH = 1000
@@ -33,8 +35,8 @@ class OrderItemSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=64, help_text="The order's id in the shop; makes retries safe.")
     customer_external_id = serializers.CharField(max_length=64, help_text="The customer's external_id.")
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
-    currency = serializers.RegexField(
-        r"^[A-Z]{3}$", default="USD", error_messages={"invalid": "Use a three-letter ISO 4217 code, e.g. THB."}
+    currency = serializers.ChoiceField(
+        choices=sorted(ISO_4217), default="USD", error_messages={"invalid_choice": INVALID_MESSAGE}
     )
     ordered_at = BoundedDateTimeField()
     referred_by_external_id = serializers.CharField(
@@ -122,6 +124,8 @@ def _ingest(kind: _Kind, items: list[Any]) -> IngestResult:
         row.external_id: row for row in kind.model.objects.filter(external_id__in=[d["external_id"] for _, d in valid])
     }
 
+    # Orders: the exchange rate of each (currency, day) in one query per currency.
+    rates = rates_on((d["currency"], order_day(d["ordered_at"])) for _, d in valid) if kind is ORDERS else {}
     seen: set[str] = set()
     to_create: list[tuple[int, models.Model]] = []
     for index, data in valid:
@@ -139,6 +143,14 @@ def _ingest(kind: _Kind, items: list[Any]) -> IngestResult:
             values["referred_by_id"] = customers.get(referrer) if referrer else None
             if referrer and values["referred_by_id"] is None:
                 errors.setdefault("referred_by_external_id", []).append("No customer has this external_id.")
+            day = order_day(data["ordered_at"])
+            rate = rates.get((data["currency"], day))
+            if rate is None:
+                errors.setdefault("currency", []).append(no_rate_message(data["currency"], day))
+            else:
+                values["exchange_rate"], values["amount_base"] = rate, convert(data["amount"], rate)
+                if values["amount_base"] > MAX_BASE_AMOUNT:
+                    errors.setdefault("amount", []).append(f"Too large in the base currency: {values['amount_base']}.")
         if errors:
             result.errors.append({"index": index, "external_id": external_id, "errors": errors})
             continue

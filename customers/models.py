@@ -1,8 +1,10 @@
 """Customers and everything that happens with them: interactions, orders, engagement events."""
 
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
@@ -10,6 +12,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from core.formats import format_money
+from customers.currencies import validate_currency
 from customers.lifecycle import STAGE_FOLLOWS_CHURN, active_on_q
 
 
@@ -202,15 +205,48 @@ class InteractionReply(models.Model):
         return f"Reply to {self.interaction_id}"
 
 
+class ExchangeRate(models.Model):
+    """How many units of settings.BASE_CURRENCY one unit of `currency` was worth from `valid_from` on, until
+    the next row of the same currency. Orders take the rate in effect on their day (customers.money)."""
+
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    valid_from = models.DateField(help_text="First day (in TIME_ZONE) this rate applies to.")
+    rate = models.DecimalField(
+        max_digits=20,
+        decimal_places=10,
+        validators=[MinValueValidator(Decimal("0.0000000001"))],
+        help_text="Units of the base currency per unit of this currency.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["currency", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "valid_from"], name="exchange_rate_one_per_day"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchange_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate} (from {self.valid_from})"
+
+
 class Order(models.Model):
-    """A purchase. Money is a Decimal in the order's currency."""
+    """A purchase: the amount in the currency it was paid in, and the same amount in settings.BASE_CURRENCY
+    at the exchange rate of its day, which every metric sums (never amounts in different currencies)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
     external_id = models.CharField(
         max_length=64, unique=True, null=True, blank=True, help_text="Id in the shop; makes ingest idempotent."
     )
     amount = models.DecimalField(max_digits=12, decimal_places=2)
-    currency = models.CharField(max_length=3, default="USD")
+    currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
+    # Set by the order services and the ingest (customers.money); bounded so that metric totals cannot overflow.
+    amount_base = models.DecimalField(
+        max_digits=16, decimal_places=2, default=0, help_text="The amount in the base currency at exchange_rate."
+    )
+    exchange_rate = models.DecimalField(
+        max_digits=20, decimal_places=10, default=1, help_text="Base currency per unit of the order's currency."
+    )
     ordered_at = models.DateTimeField(default=timezone.now)
     referred_by = models.ForeignKey(
         Customer,
@@ -320,3 +356,65 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CustomerImportJob(models.Model):
+    """A CSV import run by a Celery task (customers.import_jobs); its page shows the progress and the report.
+
+    The file is kept in the row (any worker on any host can read it) until the job finishes.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to start"
+        RUNNING = "running", "Checking the rows"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Failed"
+
+    data = models.BinaryField(editable=False)
+    file_name = models.CharField(max_length=255, blank=True)
+    file_size = models.PositiveIntegerField(default=0)
+    valid_rows_only = models.BooleanField(default=False)
+    update_existing = models.BooleanField(default=False)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    rows_checked = models.PositiveIntegerField(default=0)
+    # ImportResult.as_json() once finished; file_error when the file itself could not be read.
+    report = models.JSONField(default=dict, blank=True)
+    file_error = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Import {self.file_name or self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class PrivacyAction(models.Model):
+    """Audit of a data-protection request on a customer (PDPA TH/MY/TW): a copy exported or data erased.
+
+    Holds no personal data itself: the customer is named by id only, so the record survives an erasure.
+    """
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", "Exported a copy"
+        ERASE = "erase", "Erased personal data"
+
+    customer = models.ForeignKey(Customer, null=True, on_delete=models.SET_NULL, related_name="privacy_actions")
+    customer_ref = models.BigIntegerField(help_text="The customer's id, kept if the customer row is deleted.")
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    performed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    performed_at = models.DateTimeField(default=timezone.now)
+    channel = models.CharField(max_length=8, default="page", help_text="page or api")
+
+    class Meta:
+        ordering = ["-performed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of customer {self.customer_ref}"

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from customers.lifecycle import reconcile_stage
 from customers.models import Customer, EngagementEvent, Interaction, InteractionReply, Order, Referral, Tag
+from customers.money import apply_rate
 from customers.phones import normalise_phone
 from customers.roles import check_has_a_role
 from metrics.stale import mark_customers_stale
@@ -370,7 +371,8 @@ def order_create(
     external_id: str | None = None,
     referred_by: Customer | None = None,
 ) -> Order:
-    """Record a purchase. Preconditions: amount >= 0; external_id unique when given.
+    """Record a purchase. Preconditions: amount >= 0; external_id unique when given; an exchange rate of
+    the currency on the order's day unless it is the base currency (else ValidationError on currency).
 
     Side effects: marks the customer (and the referring customer, whose advocacy revenue grows) stale.
     """
@@ -383,6 +385,7 @@ def order_create(
         referred_by=referred_by,
     )
     order.full_clean()
+    apply_rate(order)
     with transaction.atomic():
         order.save()
         mark_customers_stale(customer_ids=sorted(_order_customer_ids(order)))
@@ -460,6 +463,9 @@ def order_update(*, order: Order, **fields: Any) -> Order:
         fields["currency"] = fields["currency"].upper()
     changed = _apply_fields(order, fields, ORDER_FIELDS)
     order.full_clean()
+    if {"amount", "currency", "ordered_at"} & set(changed):
+        apply_rate(order)
+        changed = [*changed, "amount_base", "exchange_rate"]
     with transaction.atomic():
         if changed:
             order.save(update_fields=changed)

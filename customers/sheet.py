@@ -33,6 +33,12 @@ SHEET_COLUMNS: list[tuple[str, str]] = [
 # Columns of the export that Rapport computes: read past on import, never written to a customer.
 COMPUTED_COLUMNS = frozenset({"latest nps", "orders", "revenue", "clv", "rfm segment", "health score", "churn risk"})
 
+# Cells of other tools' columns that need adapting before they are ours (adapt_row).
+LAST_NAME = "__last_name__"
+HUBSPOT_STAGE = "__hubspot_stage__"
+ACQUIRED_DATETIME = "__acquired_datetime__"
+MARKERS = {LAST_NAME: "name", HUBSPOT_STAGE: "lifecycle_stage", ACQUIRED_DATETIME: "acquired_at"}
+
 # Other tools' contact exports: their header (lower case) -> our column. "name" from first + last name
 # when the file has no single name column. Columns not listed are ignored (and reported).
 HUBSPOT = {
@@ -43,8 +49,9 @@ HUBSPOT = {
     "company name": "company",
     "country/region": "country",
     "city": "city",
-    "lifecycle stage": "lifecycle_stage",
-    "create date": "acquired_at",
+    "last name": LAST_NAME,
+    "lifecycle stage": HUBSPOT_STAGE,
+    "create date": ACQUIRED_DATETIME,
 }
 CHATWOOT = {
     "id": "external_id",
@@ -55,7 +62,7 @@ CHATWOOT = {
     "city": "city",
     "country": "country",
     "country_code": "country",
-    "created_at": "acquired_at",
+    "created_at": ACQUIRED_DATETIME,
 }
 # HubSpot's lifecycle stages in ours; anything else ("customer", "evangelist", "other") is active.
 HUBSPOT_STAGES = {
@@ -102,3 +109,36 @@ def split_tags(value: str) -> list[str]:
 
 def join_tags(names: list[str]) -> str:
     return TAG_SEPARATOR.join(sorted(names))
+
+
+def header_columns(header: list[str]) -> list[str]:
+    """Our columns a checked header (imports.read_header) fills, markers included as what they become."""
+    columns: list[str] = []
+    for key in header:
+        column = MARKERS.get(key, key)
+        if column and column not in columns:
+            columns.append(column)
+    return columns
+
+
+def undo_neutralise(value: str) -> str:
+    """Exports put an apostrophe before a cell a spreadsheet would run as a formula ("'+66812345678",
+    metrics.exports.neutralise); it is not part of the value."""
+    if value.startswith("'") and value[1:2] and value[1] in "=+-@\t\r":
+        return value[1:]
+    return value
+
+
+def adapt_row(row: dict[str, str]) -> dict[str, str]:
+    """Turn the marked cells of another tool's row into ours: first + last name into the name, HubSpot's
+    stage into ours, a creation timestamp ("2024-01-15 10:22", ISO 8601) into its day."""
+    if LAST_NAME in row:
+        last = row.pop(LAST_NAME).strip()
+        if not row.get("name"):
+            row["name"] = " ".join(p for p in ((row.get("first_name") or "").strip(), last) if p)
+    if HUBSPOT_STAGE in row:
+        stage = row.pop(HUBSPOT_STAGE).strip().lower().replace(" ", "")
+        row["lifecycle_stage"] = HUBSPOT_STAGES.get(stage, "active") if stage else ""
+    if ACQUIRED_DATETIME in row:
+        row["acquired_at"] = row.pop(ACQUIRED_DATETIME).strip()[:10]
+    return row

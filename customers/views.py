@@ -1,8 +1,11 @@
 """Staff pages for customers and interactions. Thin: reads in selectors, writes in services, checks in forms."""
 
+import json
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,14 +16,16 @@ from customers.audit import customer_audit_trail, interaction_audit_trail
 from customers.forms import (
     CustomerForm,
     CustomerImportForm,
+    ErasureForm,
     InteractionForm,
     InteractionQuickForm,
     ReplyForm,
     tidy_filter_form,
 )
+from customers.import_jobs import import_job_create, job_result
 from customers.imports import COLUMNS as IMPORT_COLUMNS
-from customers.imports import ImportFileError, customers_import
-from customers.models import Customer, Interaction
+from customers.models import Customer, CustomerImportJob, Interaction
+from customers.privacy import customer_erase, customer_export
 from customers.roles import Role, role_required
 from customers.timeline import customer_timeline_page
 
@@ -124,32 +129,33 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.AGENT)
 def customer_import(request: HttpRequest) -> HttpResponse:
+    """The upload form; a valid upload becomes an import job (customers.import_jobs) and its page."""
     form = CustomerImportForm(request.POST or None, request.FILES or None)
-    result, file_error = None, None
     if request.method == "POST" and form.is_valid():
-        try:
-            result = customers_import(
-                raw=form.cleaned_data["file"].read(),
-                valid_rows_only=form.cleaned_data["valid_rows_only"],
-                update_existing=form.cleaned_data["update_existing"],
-                actor=request.user,
-            )
-        except ImportFileError as error:
-            file_error = str(error)
-        else:
-            if result.imported:
-                messages.success(
-                    request,
-                    f"Imported {result.created} new and updated {result.updated} existing customers"
-                    + (f"; {result.bad_rows} invalid rows were skipped." if result.errors else "."),
-                )
-                if not result.errors:
-                    return redirect("customers:list")
-    return render(
-        request,
-        "customers/customer_import.html",
-        {"form": form, "result": result, "file_error": file_error, "columns": IMPORT_COLUMNS},
-    )
+        upload = form.cleaned_data["file"]
+        job = import_job_create(
+            raw=upload.read(),
+            file_name=upload.name or "",
+            valid_rows_only=form.cleaned_data["valid_rows_only"],
+            update_existing=form.cleaned_data["update_existing"],
+            created_by=request.user,
+        )
+        return redirect("customers:import_job", pk=job.pk)
+    return render(request, "customers/customer_import.html", {"form": form, "columns": IMPORT_COLUMNS})
+
+
+@role_required(Role.AGENT)
+def import_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress while the job runs (the page refreshes itself), then the per-row report."""
+    job = get_object_or_404(CustomerImportJob.objects.select_related("created_by").defer("data"), pk=pk)
+    context = {
+        "job": job,
+        "result": job_result(job),
+        "file_error": job.file_error,
+        "form": CustomerImportForm(),
+        "columns": IMPORT_COLUMNS,
+    }
+    return render(request, "customers/import_job.html", context)
 
 
 @role_required(Role.AGENT)
@@ -213,3 +219,29 @@ def interaction_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     services.interaction_reopen(interaction=interaction, actor=request.user)
     messages.success(request, "Interaction reopened.")
     return redirect("customers:interaction", pk=pk)
+
+
+@role_required(Role.MANAGER)
+def customer_privacy(request: HttpRequest, pk: int) -> HttpResponse:
+    """The data-protection page: export a copy (a JSON download) or erase, each after a confirmation."""
+    customer = get_object_or_404(Customer, pk=pk)
+    erase_form = ErasureForm(customer, request.POST or None) if request.POST.get("action") == "erase" else None
+    if request.method == "POST" and request.POST.get("action") == "export":
+        if request.POST.get("confirm") != "yes":
+            messages.error(request, "Tick the box to confirm that the customer asked for a copy of their data.")
+            return redirect("customers:privacy", pk=customer.pk)
+        data = customer_export(customer=customer, actor=request.user)
+        response = HttpResponse(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
+                                content_type="application/json; charset=utf-8")  # fmt: skip
+        response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.json"'
+        return response
+    if erase_form is not None and erase_form.is_valid():
+        customer_erase(customer=customer, actor=request.user)
+        messages.success(request, "The customer's personal data was erased; their anonymous figures are kept.")
+        return redirect("customers:detail", pk=customer.pk)
+    context = {
+        "customer": customer,
+        "erase_form": erase_form or ErasureForm(customer),
+        "actions": customer.privacy_actions.select_related("performed_by")[:20],
+    }
+    return render(request, "customers/customer_privacy.html", context, status=400 if erase_form else 200)

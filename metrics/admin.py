@@ -10,6 +10,7 @@ from metrics.models import (
     CustomerMetrics,
     LifespanCell,
     RecomputeChunk,
+    RecomputeFailure,
     RecomputeRun,
     RecomputeSegment,
     SegmentSnapshot,
@@ -66,6 +67,27 @@ class StaleCustomerAdmin(ReadOnlyAdmin):
     raw_id_fields = ["customer"]
 
 
+@admin.register(RecomputeFailure)
+class RecomputeFailureAdmin(ReadOnlyAdmin):
+    """Customers set aside because their figures could not be computed; the sweep retries them."""
+
+    list_display = ["customer", "attempts", "last_failed_at", "retry_after", "run", "error"]
+    search_fields = ["customer__external_id", "error"]
+    list_select_related = ["customer", "run"]
+    raw_id_fields = ["customer"]
+
+
+class RecomputeFailureInline(admin.TabularInline):
+    model = RecomputeFailure
+    fields = ["customer", "attempts", "error", "retry_after"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 class RecomputeChunkInline(admin.TabularInline):
     model = RecomputeChunk
     fields = ["index", "first_customer_id", "last_customer_id", "done_at"]
@@ -100,18 +122,22 @@ class RecomputeRunAdmin(ReadOnlyAdmin):
         "chunks_done",
         "segments_total",
         "segments_done",
+        "customers_failed",
+        "progressed_at",
+        "watchdog_attempts",
         "started_by",
         "started_at",
         "finished_at",
         "error",
         "rfm_breakpoints",
     ]
-    inlines = [RecomputeChunkInline, RecomputeSegmentInline]
+    inlines = [RecomputeFailureInline, RecomputeChunkInline, RecomputeSegmentInline]
     list_select_related = ["started_by"]
 
     @admin.display(description="Progress")
     def progress(self, run: RecomputeRun) -> str:
-        return f"{run.progress_percent} % ({run.chunks_done}/{run.total_chunks} chunks)"
+        failed = f", {run.customers_failed} customers failed" if run.customers_failed else ""
+        return f"{run.progress_percent} % ({run.chunks_done}/{run.total_chunks} chunks{failed})"
 
     def get_urls(self) -> list:
         urls = [

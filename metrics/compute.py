@@ -243,7 +243,7 @@ LEFT JOIN (
   GROUP BY customer_id
 ) i ON i.customer_id = c.id
 LEFT JOIN (
-  SELECT customer_id, COUNT(*) AS orders, SUM(amount) AS revenue,
+  SELECT customer_id, COUNT(*) AS orders, SUM(amount_base) AS revenue,
     MIN(ordered_at) AS first_order_at, MAX(ordered_at) AS last_order_at
   FROM customers_order WHERE {where("customer_id")}
   GROUP BY customer_id
@@ -378,7 +378,7 @@ def compute_breakpoints(now: datetime | None = None) -> Breakpoints:
     now = now or timezone.now()
     d = _Dialect(connection.vendor)
     params = {"now": connection.ops.adapt_datetimefield_value(now)}
-    agg = f"""SELECT COUNT(*) AS f, SUM(amount) AS m, {d.days_since("MAX(ordered_at)")} AS r
+    agg = f"""SELECT COUNT(*) AS f, SUM(amount_base) AS m, {d.days_since("MAX(ordered_at)")} AS r
   FROM customers_order GROUP BY customer_id"""
     if d.pg:
         fractions = "ARRAY[0.2, 0.4, 0.6, 0.8]"

@@ -4,6 +4,7 @@ Counts and sums are stored; rates are derived from them by metrics.formulas (nev
 """
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 
@@ -50,11 +51,12 @@ class CustomerMetrics(models.Model):
     resolution_seconds_sum = models.BigIntegerField(default=0)
     # Orders
     orders = models.PositiveIntegerField(default=0)
-    revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    # Wide enough for any accepted input: 2^31 orders (the orders column) of the largest accepted amount.
+    revenue = models.DecimalField(max_digits=26, decimal_places=2, default=0)
     first_order_at = models.DateTimeField(null=True, blank=True)
     last_order_at = models.DateTimeField(null=True, blank=True)
     tenure_days = models.PositiveIntegerField(default=0)
-    clv = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    clv = models.DecimalField(max_digits=26, decimal_places=2, null=True, blank=True)
     # Engagement
     sessions = models.PositiveIntegerField(default=0)
     session_seconds_sum = models.BigIntegerField(default=0)
@@ -127,9 +129,10 @@ class SegmentSnapshot(models.Model):
     resolution_seconds_sum = models.BigIntegerField(default=0)
     # Orders placed in the period.
     orders = models.PositiveIntegerField(default=0)
-    revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    # Wide enough for every order a table can hold (a bigint of ids) at the largest accepted amount.
+    revenue = models.DecimalField(max_digits=34, decimal_places=2, default=0)
     ordering_customers = models.PositiveIntegerField(default=0)
-    referred_revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    referred_revenue = models.DecimalField(max_digits=34, decimal_places=2, default=0)
     avg_lifespan_days = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     # Engagement events in the period.
     sessions = models.PositiveIntegerField(default=0)
@@ -221,6 +224,12 @@ class RecomputeRun(models.Model):
     # The snapshot phase fans out one job per segment; the job that completes the count finishes the run.
     segments_total = models.PositiveIntegerField(default=0)
     segments_done = models.PositiveIntegerField(default=0)
+    # Customers whose computation failed in this run and were set aside (RecomputeFailure); the rest were written.
+    customers_failed = models.PositiveIntegerField(default=0)
+    # Bumped by every chunk and part counted done; the watchdog re-queues the unfinished work of a run whose
+    # progress stalls and fails the run after METRICS_WATCHDOG_ATTEMPTS attempts without progress.
+    progressed_at = models.DateTimeField(null=True, blank=True)
+    watchdog_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -273,6 +282,9 @@ class RecomputeSegment(models.Model):
     # Names of the parts (metrics.snapshots.PARTS) done, each added once under the job's row lock; the part
     # that completes the list finishes the job.
     parts_done = models.JSONField(default=list, blank=True)
+    # Each part's results by part name, kept here until the last part writes the segment's rows whole in one
+    # transaction: a part that dies leaves the rows of the previous run intact, never half of each.
+    drafts = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         ordering = ["run", "segment"]
@@ -280,3 +292,28 @@ class RecomputeSegment(models.Model):
 
     def __str__(self) -> str:
         return f"segment {self.segment_id} of run {self.run_id}"
+
+
+class RecomputeFailure(models.Model):
+    """A customer whose metrics could not be computed, set aside so that nobody else waits for them.
+
+    Written when a customer's computation fails on its own (a chunk or batch that fails is split until
+    the failing customers are found; the others are written). The customer stays marked stale and the
+    sweep retries them after `retry_after` (doubling from a minute to a day); a success deletes the row.
+    """
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    run = models.ForeignKey(RecomputeRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="failures")
+    error = models.TextField()
+    attempts = models.PositiveIntegerField(default=1)
+    first_failed_at = models.DateTimeField()
+    last_failed_at = models.DateTimeField()
+    retry_after = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-last_failed_at"]
+        # The sweep skips customers whose retry is not due yet.
+        indexes = [models.Index(fields=["retry_after"], name="recompute_failure_retry_idx")]
+
+    def __str__(self) -> str:
+        return f"recompute of {self.customer_id} failed {self.attempts}×"

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -135,9 +135,44 @@ def sum_snapshots(
     return totals
 
 
+def with_customer_months(qs: QuerySet[SegmentSnapshot]) -> QuerySet[SegmentSnapshot]:
+    """Annotates each row with what a range of months reads from its months, so a stored quarter or year has
+    the report pages' rates: `customer_months` (Σ of the customers active at each month's end: the audience
+    of the engagement rate and the purchase frequency) and `last_month_lifespan_days` (the lifespan a range
+    takes from its last month). Two subqueries, no extra query."""
+    months = (
+        SegmentSnapshot.objects.filter(
+            segment=OuterRef("segment"),
+            period=SegmentSnapshot.Period.MONTH,
+            period_start__gte=OuterRef("period_start"),
+            period_start__lt=OuterRef("period_end"),
+        )
+        .order_by()
+        .values("segment")
+        .annotate(total=Sum("customers_end"))
+        .values("total")
+    )
+    last_month = SegmentSnapshot.objects.filter(
+        segment=OuterRef("segment"),
+        period=SegmentSnapshot.Period.MONTH,
+        period_start__gte=OuterRef("period_start"),
+        period_start__lt=OuterRef("period_end"),
+    ).order_by("-period_start")
+    return qs.annotate(
+        customer_months=Subquery(months[:1]),
+        last_month_lifespan_days=Subquery(last_month.values("avg_lifespan_days")[:1]),
+    )
+
+
 def snapshot_totals(snapshot: SegmentSnapshot) -> Totals:
-    """The counts of one stored period (a month, quarter or year) as Totals, for the catalogue."""
-    return sum_snapshots([snapshot])
+    """The counts of one stored period (a month, quarter or year) as Totals, for the catalogue. A quarter or
+    year read through with_customer_months() gets its months' audience; a month's is its own E."""
+    totals = sum_snapshots([snapshot])
+    customer_months = getattr(snapshot, "customer_months", None)
+    if snapshot.period != SegmentSnapshot.Period.MONTH and customer_months is not None:
+        totals.customer_months = customer_months
+        totals.avg_lifespan_days = getattr(snapshot, "last_month_lifespan_days", None)
+    return totals
 
 
 def buckets(

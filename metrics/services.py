@@ -35,7 +35,8 @@ from django.utils import timezone
 
 from customers.models import Customer, Segment
 from metrics.compute import Breakpoints, compute_breakpoints, compute_customers
-from metrics.models import RecomputeChunk, RecomputeRun, StaleCustomer
+from metrics.failures import TRANSIENT, clear_failures, compute_isolating, describe, set_aside
+from metrics.models import RecomputeChunk, RecomputeFailure, RecomputeRun, StaleCustomer
 from metrics.report_selectors import live_runs
 
 logger = logging.getLogger(__name__)
@@ -82,8 +83,10 @@ def customers_recompute(*, customer_ids: Iterable[int], only_stale: bool = False
             return 0
     bp = current_breakpoints()
     with transaction.atomic():
-        computed = compute_customers(ids=ids, bp=bp)
-        _clear_marks(marks)
+        computed, failed = compute_isolating(lambda group: compute_customers(ids=group, bp=bp), ids)
+        _clear_marks([(customer_id, marked_at) for customer_id, marked_at in marks if customer_id not in failed])
+        clear_failures(customer_ids=[i for i in ids if i not in failed])
+        set_aside(failed)
     return computed
 
 
@@ -98,12 +101,16 @@ def _clear_marks(marks: list[tuple[int, object]]) -> None:
 
 def stale_sweep(*, grace: timedelta = timedelta(seconds=30)) -> int:
     """Recompute customers still marked stale `grace` after their mark (their own task normally got there
-    first), in bounded batches, oldest marks first. Returns how many customers were recomputed."""
+    first), in bounded batches, oldest marks first. Customers set aside after a failure (RecomputeFailure)
+    wait for their retry time, so they never hold the oldest places of every batch. Returns how many
+    customers were recomputed."""
     total = 0
-    cutoff = timezone.now() - grace
+    now = timezone.now()
+    cutoff = now - grace
     for _ in range(SWEEP_MAX_BATCHES):
         ids = list(
             StaleCustomer.objects.filter(marked_at__lte=cutoff)
+            .exclude(customer_id__in=RecomputeFailure.objects.filter(retry_after__gt=now).values("customer_id"))
             .order_by("marked_at", "customer_id")
             .values_list("customer_id", flat=True)[:SWEEP_BATCH]
         )
@@ -166,7 +173,8 @@ def start_full_recompute(
         if enqueue:
             chunk_ids = [c.pk for c in chunks]
             run_id = run.pk
-            transaction.on_commit(lambda: _enqueue_run(run_id, chunk_ids))
+            # robust: a broker outage must not fail the request that started the run (logged).
+            transaction.on_commit(lambda: _enqueue_run(run_id, chunk_ids), robust=True)
     return run
 
 
@@ -197,16 +205,25 @@ def chunk_process(*, chunk_id: int, enqueue_snapshots: bool = True) -> bool:
             customer_id__gte=chunk.first_customer_id, customer_id__lte=chunk.last_customer_id
         ).values_list("customer_id", "marked_at")
     )
+    bp = Breakpoints.from_json(run.rfm_breakpoints)
     with transaction.atomic():
-        compute_customers(
-            id_range=(chunk.first_customer_id, chunk.last_customer_id),
-            bp=Breakpoints.from_json(run.rfm_breakpoints),
-        )
-        _clear_marks(marks)
-        claimed = RecomputeChunk.objects.filter(pk=chunk.pk, done_at__isnull=True).update(done_at=timezone.now())
+        failed = _chunk_compute(chunk, bp)
+        _clear_marks([(customer_id, marked_at) for customer_id, marked_at in marks if customer_id not in failed])
+        computed = RecomputeFailure.objects.filter(
+            customer_id__gte=chunk.first_customer_id, customer_id__lte=chunk.last_customer_id
+        ).exclude(customer_id__in=list(failed))
+        computed.delete()
+        set_aside(failed, run_id=run.pk)
+        now = timezone.now()
+        claimed = RecomputeChunk.objects.filter(pk=chunk.pk, done_at__isnull=True).update(done_at=now)
         if not claimed:
             return False
-        RecomputeRun.objects.filter(pk=run.pk).update(chunks_done=F("chunks_done") + 1)
+        RecomputeRun.objects.filter(pk=run.pk).update(
+            chunks_done=F("chunks_done") + 1,
+            customers_failed=F("customers_failed") + len(failed),
+            progressed_at=now,
+            watchdog_attempts=0,
+        )
         last = RecomputeRun.objects.filter(
             pk=run.pk, status=RecomputeRun.Status.RUNNING, chunks_done__gte=F("total_chunks")
         ).update(status=RecomputeRun.Status.SNAPSHOTTING)
@@ -215,6 +232,26 @@ def chunk_process(*, chunk_id: int, enqueue_snapshots: bool = True) -> bool:
 
             transaction.on_commit(lambda: build_snapshots.delay(run.pk))
     return bool(last)
+
+
+def _chunk_compute(chunk: RecomputeChunk, bp: Breakpoints) -> dict[int, str]:
+    """Compute a chunk's id range in one statement; if that fails, find its failing customers by splitting
+    (metrics.failures) and write everyone else. Returns {customer id: error} of the failing ones."""
+    try:
+        with transaction.atomic():
+            compute_customers(id_range=(chunk.first_customer_id, chunk.last_customer_id), bp=bp)
+        return {}
+    except TRANSIENT:
+        raise
+    except Exception as exc:  # noqa: BLE001 - isolated below; a failure the split cannot pin down re-raises.
+        logger.warning("Chunk %s failed as a whole (%s); splitting it", chunk.pk, describe(exc))
+    ids = list(
+        Customer.objects.filter(id__gte=chunk.first_customer_id, id__lte=chunk.last_customer_id)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    _, failed = compute_isolating(lambda group: compute_customers(ids=group, bp=bp), ids, whole_failed=True)
+    return failed
 
 
 def snapshots_build(*, run_id: int, progress: Callable[[int, int], None] | None = None) -> bool:
@@ -281,7 +318,7 @@ def segment_part_process(*, job_id: int, part: str, today: date | None = None, e
     on redelivery, for the parts not yet done). Safe to run again: a part writes only its own columns.
     Returns True if this call finished the run."""
     from metrics.models import RecomputeSegment
-    from metrics.snapshots import PARTS, STOCKS, compute_part, freeze_members, job_members, window
+    from metrics.snapshots import PARTS, STOCKS, compute_part, freeze_members, job_members, window, write_segment
 
     job = RecomputeSegment.objects.filter(pk=job_id).select_related("segment").first()
     if job is None or job.done_at is not None or part not in PARTS:
@@ -295,7 +332,7 @@ def segment_part_process(*, job_id: int, part: str, today: date | None = None, e
     if segment is not None and part != STOCKS and STOCKS not in job.parts_done:
         # Too early: the membership is not frozen yet. The stocks part enqueues this part when it is done.
         return False
-    write = None
+    draft = None
     if segment is not None:
         win = window(today=today)
         now = timezone.now()
@@ -305,24 +342,29 @@ def segment_part_process(*, job_id: int, part: str, today: date | None = None, e
                 RecomputeSegment.objects.filter(pk=job.pk).update(all_customers=members.everyone)
         else:
             members = job_members(job.pk, everyone=job.all_customers is not False)
-        write = compute_part(segment, part, members=members, win=win, now=now)
+        draft = compute_part(segment, part, members=members, win=win, now=now)
     with transaction.atomic():
-        # Parts of one job write the same rows and count on the same job row: its lock makes them take turns.
+        # Parts of one job count and keep their drafts on the same job row: its lock makes them take turns.
         locked = (
             RecomputeSegment.objects.select_for_update()
             .filter(pk=job.pk)
             .order_by()
-            .values_list("parts_done", "done_at")
+            .values_list("parts_done", "done_at", "drafts")
             .first()
         )
         if locked is None or locked[1] is not None or part in locked[0]:
             return False
-        if write is not None:
-            write()
+        drafts = {**locked[2], part: draft} if draft is not None else locked[2]
         # A deleted segment has nothing left to build: every part counts as done.
         done = list(PARTS) if segment is None else [*locked[0], part]
-        RecomputeSegment.objects.filter(pk=job.pk).update(parts_done=done)
-        if not set(PARTS) <= set(done):
+        finishing = set(PARTS) <= set(done)
+        if finishing and segment is not None:
+            # The last part writes the segment's rows whole from every part's draft, in this transaction.
+            write_segment(segment, drafts)
+            drafts = {}
+        RecomputeRun.objects.filter(pk=job.run_id).update(progressed_at=timezone.now(), watchdog_attempts=0)
+        RecomputeSegment.objects.filter(pk=job.pk).update(parts_done=done, drafts=drafts)
+        if not finishing:
             if part == STOCKS and enqueue:
                 transaction.on_commit(lambda: _enqueue_parts(job.pk, today))
             return False

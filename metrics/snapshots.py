@@ -13,6 +13,10 @@ SegmentSnapshot rows, so that the full recompute can run them as parallel tasks:
   settings.TIME_ZONE) of their timestamp; quarters and years add the months up, except the count of
   distinct ordering customers, which is grouped by quarter and year directly.
 
+Parts only compute: each returns a JSON-ready draft, kept on the run's segment job until the last part
+writes every row of the window whole, with the cohort and lifespan cells, in one transaction
+(write_segment). A part that dies therefore leaves the previous run's rows intact, never half of each.
+
 Membership is frozen at compute time: the stocks part copies the member ids into a table keyed by the
 job (metrics_snapshot_member, unlogged on PostgreSQL; a temporary table when building in-process) and
 the other parts read that copy. A segment of everyone (no filter) needs no copy: its parts read the
@@ -44,7 +48,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncMonth, TruncQuarter, TruncYear
 from django.utils import timezone
 
-from core.calendar import MonthRange, add_months, month_start, month_starts, next_month
+from core.calendar import MonthRange, add_months, month_start, month_starts, next_month, report_today, report_zone
 from customers.models import Customer, EngagementEvent, Interaction, Order, Referral, Segment
 from customers.selectors import segment_customer_ids
 from metrics.models import CohortCell, LifespanCell, SegmentSnapshot
@@ -143,8 +147,8 @@ def months_to_build(today: date, zone: ZoneInfo) -> int:
 
 def window(*, months: int | None = None, today: date | None = None) -> Window:
     """The months a run rebuilds: the last `months`, or (by default) every month with data (months_to_build)."""
-    zone = ZoneInfo(settings.TIME_ZONE)
-    today = today or timezone.localdate(timezone=zone)
+    zone = report_zone()
+    today = today or report_today()
     starts = month_starts(months or months_to_build(today, zone), today)
     periods: list[tuple[str, date, date]] = [(SegmentSnapshot.Period.MONTH, m, next_month(m)) for m in starts]
     for m in starts:
@@ -237,7 +241,7 @@ def _seconds(value: timedelta | None) -> int:
 
 
 def build_segment(segment: Segment, *, months: int | None = None, today: date | None = None) -> None:
-    """Build all of one segment's parts in-process, in one transaction, membership frozen once."""
+    """Build all of one segment's parts in-process, membership frozen once, and write its rows whole."""
     win = window(months=months, today=today)
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
@@ -251,44 +255,66 @@ def build_segment(segment: Segment, *, months: int | None = None, today: date | 
                 # Temporary tables are never auto-analysed; the planner needs the row count for its joins.
                 cursor.execute(f"ANALYZE {TEMP_MEMBERS_TABLE}")
             members = Members(f"SELECT id FROM {TEMP_MEMBERS_TABLE}")
-        for part in PARTS:
-            compute_part(segment, part, members=members, win=win, now=now)()
+        drafts = {part: compute_part(segment, part, members=members, win=win, now=now) for part in PARTS}
+        write_segment(segment, drafts)
         if not members.everyone:
             cursor.execute(f"DROP TABLE {TEMP_MEMBERS_TABLE}")
 
 
-def compute_part(segment: Segment, part: str, *, members: Members, win: Window, now: datetime) -> Callable[[], None]:
-    """Run one part's queries and return the function that writes its results (its columns only).
+def compute_part(segment: Segment, part: str, *, members: Members, win: Window, now: datetime) -> dict:
+    """Run one part's queries and return its results as a JSON-ready draft (no writes, no locks).
 
-    The queries take no locks; the writer is meant to run in a short transaction afterwards."""
+    The drafts of all PARTS together are what write_segment needs: the stocks draft carries the
+    customer groups, the window's day and the computation time; the others their monthly figures."""
     if part == STOCKS:
         groups = _customer_groups(members, win.zone)
-        return lambda: _write_stocks(segment, groups, win, now)
+        return {
+            "today": win.today.isoformat(),
+            "months": len(win.starts),
+            "at": now.isoformat(),
+            "groups": [
+                [g.acquired.isoformat(), g.churned.isoformat() if g.churned else None, g.count, g.acquired_days,
+                 g.churned_days]
+                for g in groups
+            ],
+        }  # fmt: skip
     if part == "ordering":
         ordering = _ordering_customers(members, win.zone, win.ws, win.we)
-        return lambda: _write_columns(
-            segment,
-            win,
-            ["ordering_customers"],
-            lambda period, start, end: {"ordering_customers": ordering.get((period, start), 0)},
-        )
-    specs = _flow_specs(part)
-    monthly = _flows(specs, members, win.zone, win.ws, win.we)
-    fields = [name for spec in specs for name in spec.aggregates]
-
-    def values(period: str, start: date, end: date) -> dict:
-        out: dict = {name: Decimal(0) if name in ("revenue", "referred_revenue") else 0 for name in fields}
-        month = start
-        while month < end and month < win.end:
-            for name, value in monthly.get(month, {}).items():
-                out[name] += value
-            month = next_month(month)
-        return out
-
-    return lambda: _write_columns(segment, win, fields, values)
+        return {"ordering": [[period, start.isoformat(), n] for (period, start), n in ordering.items()]}
+    monthly = _flows(_flow_specs(part), members, win.zone, win.ws, win.we)
+    return {
+        "monthly": {
+            month.isoformat(): {
+                name: str(value) if isinstance(value, Decimal) else value for name, value in row.items()
+            }
+            for month, row in monthly.items()
+        }
+    }
 
 
-def _write_stocks(segment: Segment, groups: list["_Group"], win: Window, now: datetime) -> None:
+FLOW_PARTS = ("surveys", "interactions", "orders", "events")
+MONEY_FIELDS = ("revenue", "referred_revenue")
+
+
+def write_segment(segment: Segment, drafts: dict[str, dict]) -> None:
+    """Write the segment's period rows, cohort and lifespan cells whole from its parts' drafts, in one
+    transaction: every column of every row in the window comes from these drafts, so the rows never mix
+    two runs, and readers see the previous run's rows until the commit."""
+    stocks = drafts[STOCKS]
+    win = window(months=stocks["months"], today=date.fromisoformat(stocks["today"]))
+    now = datetime.fromisoformat(stocks["at"])
+    groups = [
+        _Group(date.fromisoformat(a), date.fromisoformat(c) if c else None, n, ad, cd)
+        for a, c, n, ad, cd in stocks["groups"]
+    ]
+    monthly: dict[date, dict[str, int | Decimal]] = defaultdict(dict)
+    fields: list[str] = []
+    for part in FLOW_PARTS:
+        fields += [name for spec in _flow_specs(part) for name in spec.aggregates]
+        for month, row in drafts.get(part, {}).get("monthly", {}).items():
+            for name, value in row.items():
+                monthly[date.fromisoformat(month)][name] = Decimal(value) if name in MONEY_FIELDS else int(value)
+    ordering = {(p, date.fromisoformat(start)): n for p, start, n in drafts.get("ordering", {}).get("ordering", [])}
     member_count = sum(g.count for g in groups)
     rows = []
     for period, start, end in win.periods:
@@ -298,64 +324,42 @@ def _write_stocks(segment: Segment, groups: list["_Group"], win: Window, now: da
             period_start=start,
             period_end=end,
             member_count=member_count,
+            ordering_customers=ordering.get((period, start), 0),
             computed_at=now,
         )
         _fill_stocks(row, groups, start, end, win.today)
+        for name in fields:
+            setattr(row, name, Decimal(0) if name in MONEY_FIELDS else 0)
+        month = start
+        while month < end and month < win.end:
+            for name, value in monthly.get(month, {}).items():
+                setattr(row, name, getattr(row, name) + value)
+            month = next_month(month)
         rows.append(row)
-    # New rows start with zero flows; existing rows keep theirs until the other parts overwrite them.
-    SegmentSnapshot.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["segment", "period", "period_start"],
-        update_fields=STOCK_FIELDS,
-        batch_size=500,
-    )
-    CohortCell.objects.filter(segment=segment).delete()
-    CohortCell.objects.bulk_create(_cohort_cells(segment, groups, win.starts, now), batch_size=1000)
-    LifespanCell.objects.filter(segment=segment).delete()
-    LifespanCell.objects.bulk_create(
-        [
-            LifespanCell(
-                segment=segment,
-                acquired_month=g.acquired,
-                churned_month=g.churned,
-                customers=g.count,
-                computed_at=now,
-            )
-            for g in groups
-        ],
-        batch_size=1000,
-    )
-
-
-def _write_columns(segment: Segment, win: Window, fields: list[str], values: Callable[[str, date, date], dict]) -> None:
-    """Overwrite `fields` of the segment's period rows in the window (created by the stocks part).
-
-    An upsert on the natural key (one INSERT … ON CONFLICT statement per 500 rows) of the rows that exist:
-    bulk_update's CASE per row grows with the square of the window and took seconds for 30 years of months."""
-    wanted = {(period, start): end for period, start, end in win.periods}
-    existing = SegmentSnapshot.objects.filter(segment=segment, period_start__gte=win.starts[0]).values_list(
-        "period", "period_start", "period_end", "computed_at"
-    )
-    rows = [
-        SegmentSnapshot(
-            segment=segment,
-            period=period,
-            period_start=start,
-            period_end=end,
-            computed_at=computed_at,
-            **values(period, start, wanted[(period, start)]),
+    with transaction.atomic():
+        SegmentSnapshot.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["segment", "period", "period_start"],
+            update_fields=[*STOCK_FIELDS, "ordering_customers", *fields],
+            batch_size=500,
         )
-        for period, start, end, computed_at in existing
-        if (period, start) in wanted
-    ]
-    SegmentSnapshot.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["segment", "period", "period_start"],
-        update_fields=fields,
-        batch_size=500,
-    )
+        CohortCell.objects.filter(segment=segment).delete()
+        CohortCell.objects.bulk_create(_cohort_cells(segment, groups, win.starts, now), batch_size=1000)
+        LifespanCell.objects.filter(segment=segment).delete()
+        LifespanCell.objects.bulk_create(
+            [
+                LifespanCell(
+                    segment=segment,
+                    acquired_month=g.acquired,
+                    churned_month=g.churned,
+                    customers=g.count,
+                    computed_at=now,
+                )
+                for g in groups
+            ],
+            batch_size=1000,
+        )
 
 
 def _customer_groups(members: Members, zone: ZoneInfo) -> list[_Group]:
@@ -527,8 +531,9 @@ def _flow_specs(part: str) -> list[_Flow]:
                 "ordered_at",
                 {
                     "orders": Count("id"),
-                    "revenue": Sum("amount"),
-                    "referred_revenue": Sum("amount", filter=Q(referred_by__isnull=False)),
+                    # In the base currency (customers.money), never a sum of different currencies.
+                    "revenue": Sum("amount_base"),
+                    "referred_revenue": Sum("amount_base", filter=Q(referred_by__isnull=False)),
                 },
                 {"revenue": money, "referred_revenue": money},
             ),

@@ -56,6 +56,14 @@ def sweep_stale() -> None:
 
 
 @shared_task(**RETRY)
+def watch_runs() -> None:
+    """Periodic: re-queue the unfinished work of a full recompute without progress, or fail it."""
+    from metrics.watchdog import runs_watch
+
+    runs_watch()
+
+
+@shared_task(**RETRY)
 def start_full_recompute() -> None:
     """Periodic (nightly) full recompute; does nothing while one is already running."""
     from metrics.services import start_full_recompute as start

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from metrics import views
+from metrics import recompute_views, views
 
 app_name = "metrics"
 
@@ -8,8 +8,8 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("compare/", views.compare, name="compare"),
     path("customers.csv", views.customers_csv, name="customers_csv"),
-    path("recompute/", views.recompute_start, name="recompute"),
-    path("recompute/status/", views.recompute_status, name="recompute_status"),
+    path("recompute/", recompute_views.recompute_start, name="recompute"),
+    path("recompute/status/", recompute_views.recompute_status, name="recompute_status"),
     path("segments/", views.segment_list, name="segments"),
     path("segments/new/", views.segment_create, name="segment_create"),
     path("segments/<slug:slug>/", views.segment_report, name="segment"),

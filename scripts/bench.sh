@@ -4,6 +4,8 @@
 # is the last line of the output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Development settings (the development SECRET_KEY, no HTTPS redirect): production is the default.
+export DEBUG=${DEBUG:-true}
 
 bash scripts/services.sh install
 env_lines=$(bash scripts/services.sh start)

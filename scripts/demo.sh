@@ -2,6 +2,8 @@
 # Runs Rapport with demo data on the embedded defaults: SQLite and a filesystem Celery broker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Development settings (the development SECRET_KEY, no HTTPS redirect): production is the default.
+export DEBUG=${DEBUG:-true}
 PY=.venv/bin/python
 PORT=${PORT:-8000}
 

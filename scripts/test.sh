@@ -2,6 +2,8 @@
 # The whole check: lint, then every test against real PostgreSQL and Redis started for this run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Development settings (the development SECRET_KEY, no HTTPS redirect): production is the default.
+export DEBUG=${DEBUG:-true}
 
 bash scripts/services.sh install
 env_lines=$(bash scripts/services.sh start)

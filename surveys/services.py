@@ -349,7 +349,8 @@ def send_job_create(
         job.save()
         from surveys.tasks import run_send_job
 
-        transaction.on_commit(lambda: run_send_job.delay(job.pk))
+        # robust: with the broker away the job stays queued and the request still succeeds (logged).
+        transaction.on_commit(lambda: run_send_job.delay(job.pk), robust=True)
     return job
 
 

@@ -41,6 +41,14 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
+def thb_rate(db: None) -> object:
+    """An exchange rate for THB, so orders in baht can be recorded."""
+    from tests.customers.factories import ExchangeRateFactory
+
+    return ExchangeRateFactory()
+
+
+@pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
     def make(username: str, role: Role | None = None, **extra: object) -> User:
         user = User.objects.create_user(username=username, password="pw-for-tests-1", **extra)

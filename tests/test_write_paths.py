@@ -42,6 +42,12 @@ from tests.surveys.factories import SurveyFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _thb_rate(thb_rate: Any) -> None:
+    """Orders below are in baht, which need an exchange rate."""
+
+
 # --- helpers -----------------------------------------------------------------------------------
 
 
@@ -153,6 +159,8 @@ ADMIN_EXEMPT: dict[str, str] = {
     "metrics.LifespanCell": "engine rows: read-only",
     "metrics.StaleCustomer": "engine rows: read-only",
     "metrics.RecomputeRun": "engine rows: read-only; its start button calls the service",
+    "metrics.RecomputeFailure": "engine rows: read-only",
+    "customers.ExchangeRate": "dated rates, no figures of their own: orders keep the rate they were stored at",
 }
 
 
@@ -446,6 +454,7 @@ API_COVERED: dict[str, str] = {
     "invitation.create": "test_api_invitation_create_marks_stale",
     "follow-up.update": "test_api_follow_up_writes",
     "follow-up.partial_update": "test_api_follow_up_writes",
+    "customer.erase": "test_api_customer_erase_is_audited",
 }
 
 
@@ -494,6 +503,14 @@ def test_api_customer_writes(api, admin, agent, outsider):
     assert api("put", f"/api/customers/{pk}/", body).status_code == 400
     assert api("delete", f"/api/customers/{pk}/").status_code == 204
     assert Customer.history.filter(id=pk, history_type="-").get().history_user == admin
+
+
+def test_api_customer_erase_is_audited(api, admin, customer):
+    from customers.models import PrivacyAction
+
+    response = api("post", f"/api/customers/{customer.pk}/erase/", {"confirm": customer.external_id})
+    assert response.status_code == 200
+    assert PrivacyAction.objects.get(customer=customer).performed_by == admin
 
 
 def test_api_interaction_writes(api, admin, customer, outsider):
@@ -660,6 +677,7 @@ PAGE_WRITES: dict[str, str] = {
     "customers:create": "test_page_customer_create_and_edit",
     "customers:edit": "test_page_customer_create_and_edit",
     "customers:import": "tests/customers/test_import.py (marks stale, audit by the importer)",
+    "customers:privacy": "tests/customers/test_privacy.py (audited in PrivacyAction; figures unchanged)",
     "customers:detail": "test_pages_mark_stale_and_record_the_actor",
     "customers:interaction": "test_pages_mark_stale_and_record_the_actor",
     "customers:interaction_edit": "test_page_interaction_edit_and_reopen",
@@ -677,6 +695,7 @@ PAGE_WRITES: dict[str, str] = {
 }
 PAGE_READS = {
     "customers:list",
+    "customers:import_job",
     "customers:interactions",
     "customers:orders",
     "surveys:responses",

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from customers.api.common import ApiModelSerializer, FullCleanMixin, NoNulSlugRelatedField, drf_validation_error
 from customers.countries import country_code
+from customers.currencies import INVALID_MESSAGE, is_currency
 from customers.filters import customer_filter
 from customers.ingest import MAX_BATCH, EventItemSerializer, OrderItemSerializer
 from customers.lifecycle import reconcile_stage
@@ -117,14 +118,25 @@ class InteractionSerializer(FullCleanMixin, ApiModelSerializer):
 class OrderSerializer(FullCleanMixin, ApiModelSerializer):
     class Meta:
         model = Order
-        fields = ["id", "customer", "external_id", "amount", "currency", "ordered_at", "referred_by", "created_at"]
-        read_only_fields = ["created_at"]
+        fields = [
+            "id",
+            "customer",
+            "external_id",
+            "amount",
+            "currency",
+            "amount_base",
+            "exchange_rate",
+            "ordered_at",
+            "referred_by",
+            "created_at",
+        ]
+        read_only_fields = ["created_at", "amount_base", "exchange_rate"]
         extra_kwargs = {"amount": {"min_value": 0}}
 
     def validate_currency(self, value: str) -> str:
         value = value.upper()
-        if not (len(value) == 3 and value.isascii() and value.isalpha()):
-            raise serializers.ValidationError("Use a three-letter ISO 4217 code, e.g. THB.")
+        if not is_currency(value):
+            raise serializers.ValidationError(INVALID_MESSAGE)
         return value
 
 
@@ -222,3 +234,7 @@ class BulkItemErrorSerializer(serializers.Serializer):
 class BulkErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     errors = BulkItemErrorSerializer(many=True, required=False)
+
+
+class ErasureRequestSerializer(serializers.Serializer):
+    confirm = serializers.CharField(max_length=64, help_text="The customer's current external_id, to confirm.")

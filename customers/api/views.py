@@ -9,15 +9,19 @@ Resolving an interaction: status "resolved" without resolved_at resolves it now
 from a helpdesk) that time is recorded, if not before opened_at. Another status reopens it.
 """
 
+import json
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Model, ProtectedError, QuerySet
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -26,6 +30,7 @@ from rest_framework.throttling import UserRateThrottle
 from customers import segments, services
 from customers.api.common import (
     BulkIngestThrottle,
+    ErrorSerializer,
     ModelApiViewSet,
     NewestFirstCursorPagination,
     service_errors_as_400,
@@ -38,6 +43,7 @@ from customers.api.serializers import (
     BulkResultSerializer,
     CustomerSerializer,
     EngagementEventSerializer,
+    ErasureRequestSerializer,
     InteractionSerializer,
     OrderSerializer,
     SegmentSerializer,
@@ -45,7 +51,8 @@ from customers.api.serializers import (
 from customers.filters import CustomerFilter
 from customers.ingest import MAX_BATCH, IngestResult, events_ingest, orders_ingest
 from customers.models import Customer, EngagementEvent, Interaction, Order, Segment
-from customers.roles import Role
+from customers.privacy import customer_erase, customer_export
+from customers.roles import Role, has_role
 
 
 class ServiceWriteViewSet(ModelApiViewSet):
@@ -114,6 +121,41 @@ class CustomerViewSet(ServiceWriteViewSet):
                 status=status.HTTP_409_CONFLICT,
             )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Export everything held about the customer (PDPA right to a copy); managers only; audited",
+        responses={200: OpenApiTypes.OBJECT, 403: ErrorSerializer, 404: ErrorSerializer},
+    )
+    @action(detail=True, methods=["get"], url_path="export", filter_backends=[], pagination_class=None)
+    def export(self, request: Request, pk: str | None = None) -> Response:
+        _require_manager(request)
+        customer = self.get_object()
+        data = customer_export(customer=customer, actor=request.user, channel="api")
+        return Response(json.loads(json.dumps(data, cls=DjangoJSONEncoder)))
+
+    @extend_schema(
+        summary="Erase the customer's personal data, keeping anonymous figures (PDPA); managers only; audited",
+        request=ErasureRequestSerializer,
+        responses={200: OpenApiTypes.OBJECT, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="erase", filter_backends=[], pagination_class=None)
+    def erase(self, request: Request, pk: str | None = None) -> Response:
+        _require_manager(request)
+        customer = self.get_object()
+        body = ErasureRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if body.validated_data["confirm"] != customer.external_id:
+            return Response(
+                {"confirm": ["Send the customer's current external_id to confirm the erasure."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        action_row = customer_erase(customer=customer, actor=request.user, channel="api")
+        return Response({"erased": True, "customer": customer.pk, "at": action_row.performed_at})
+
+
+def _require_manager(request: Request) -> None:
+    if not has_role(request.user, Role.MANAGER):
+        raise PermissionDenied("Managers only.")
 
 
 class InteractionViewSet(ServiceWriteViewSet):

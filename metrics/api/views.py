@@ -7,6 +7,7 @@ from customers.roles import Role
 from metrics.api.filters import CustomerMetricsFilter, SegmentSnapshotFilter
 from metrics.api.serializers import CustomerMetricsSerializer, SegmentSnapshotSerializer
 from metrics.models import CustomerMetrics, SegmentSnapshot
+from metrics.report_selectors import with_customer_months
 
 
 class CustomerMetricsViewSet(ReadOnlyApiViewSet):
@@ -31,4 +32,7 @@ class SegmentSnapshotViewSet(ReadOnlyApiViewSet):
     queryset = SegmentSnapshot.objects.all()
 
     def get_queryset(self) -> QuerySet[SegmentSnapshot]:
-        return SegmentSnapshot.objects.select_related("segment").order_by("segment_id", "-period_start")
+        # Quarters and years carry their months' audience, so their rates are the report pages'.
+        return with_customer_months(SegmentSnapshot.objects.select_related("segment")).order_by(
+            "segment_id", "-period_start"
+        )

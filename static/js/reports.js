@@ -148,6 +148,10 @@
     segmentSwitch();
     followRecompute();
   });
+  // The Print button (no inline handler: the Content-Security-Policy allows no inline script).
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) { window.print(); }
+  });
   window.addEventListener("beforeprint", resizeCharts);
   window.addEventListener("afterprint", resizeCharts);
 })();

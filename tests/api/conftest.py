@@ -25,6 +25,11 @@ from tests.surveys.factories import FollowUpFactory, InvitationFactory, SurveyFa
 
 
 @pytest.fixture(autouse=True)
+def _thb_rate(thb_rate: object) -> None:
+    """Integrations send orders in baht."""
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: object) -> None:
     # Each test makes users for several roles; the production hasher is deliberately slow.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -12,6 +12,7 @@ from rest_framework.throttling import UserRateThrottle
 
 from customers import ingest
 from customers.api.common import BulkIngestThrottle
+from customers.currencies import INVALID_MESSAGE
 from customers.models import EngagementEvent, Order
 from metrics.models import StaleCustomer
 from tests.customers.factories import CustomerFactory, OrderFactory
@@ -110,7 +111,7 @@ def test_bad_items_are_reported_by_index_and_the_whole_batch_is_refused(agent_ap
     assert "amount" in errors[1]
     assert errors[2] == {"customer_external_id": ["No customer has this external_id."]}
     assert errors[3] == {"amount": ["This field is required."]}
-    assert errors[4] == {"currency": ["Use a three-letter ISO 4217 code, e.g. THB."]}
+    assert errors[4] == {"currency": [INVALID_MESSAGE]}
     assert "non_field_errors" in errors[5]
     assert errors[6] == {"external_id": ["This external_id appears earlier in the same batch."]}
     assert "ordered_at" in errors[7]

@@ -70,3 +70,35 @@ def test_every_operation_answers_as_its_schema_says(
         if isinstance(value, int) and value % 2 == 0:
             case.path_parameters[name] = existing_ids[case.operation.path.split("/")[2]]
     case.call_and_validate(headers={"Authorization": f"Token {admin_token}"}, checks=CHECKS)
+
+
+WRITE_OPERATIONS = [
+    (operation.method.upper(), operation.path)
+    for operation in (result.ok() for result in schema.get_all_operations())
+    if operation.method.upper() in ("POST", "PUT", "PATCH")
+]
+HOSTILE_BODIES = {
+    "deep": ("[" * 5000 + "]" * 5000, "application/json"),
+    "surrogate": ('{"name": "x\\udc00", "external_id": "\\ud800"}', "application/json"),
+    "nul key": ('{"na\\u0000me": "x"}', "application/json"),
+    "not utf-8": (b'{"name": "\xff\xfe"}', "application/json"),
+    "utf-16 form": ("name=x", "application/x-www-form-urlencoded; charset=utf-16"),
+}
+
+
+@pytest.mark.parametrize(("method", "path"), WRITE_OPERATIONS)
+def test_every_write_endpoint_refuses_hostile_bodies_with_a_json_4xx(
+    method: str, path: str, admin_token: str, existing_ids: dict[str, int]
+) -> None:
+    from django.test import Client
+
+    prefix = path.split("/")[2]
+    url = path
+    for name in ("{id}", "{pk}", "{customer_pk}", "{external_id}"):
+        url = url.replace(name, str(existing_ids.get(prefix, 1)))
+    client = Client(HTTP_AUTHORIZATION=f"Token {admin_token}")
+    for label, (body, content_type) in HOSTILE_BODIES.items():
+        response = client.generic(method, url, body, content_type=content_type)
+        assert 400 <= response.status_code < 500, (label, response.status_code)
+        assert response["Content-Type"].startswith("application/json"), label
+        response.json()

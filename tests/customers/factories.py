@@ -4,7 +4,17 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from customers.models import Customer, EngagementEvent, Interaction, InteractionReply, Order, Referral, Segment, Tag
+from customers.models import (
+    Customer,
+    EngagementEvent,
+    ExchangeRate,
+    Interaction,
+    InteractionReply,
+    Order,
+    Referral,
+    Segment,
+    Tag,
+)
 
 
 class TagFactory(factory.django.DjangoModelFactory):
@@ -59,7 +69,21 @@ class OrderFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     amount = Decimal("100.00")
     currency = "USD"
+    exchange_rate = Decimal(1)
+    amount_base = factory.LazyAttribute(lambda o: (Decimal(o.amount) * o.exchange_rate).quantize(Decimal("0.01")))
     ordered_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=10))
+
+
+class ExchangeRateFactory(factory.django.DjangoModelFactory):
+    """Thai baht to the base currency (USD in tests), in effect since 2000."""
+
+    class Meta:
+        model = ExchangeRate
+        django_get_or_create = ("currency", "valid_from")
+
+    currency = "THB"
+    valid_from = date(2000, 1, 1)
+    rate = Decimal("0.0280000000")
 
 
 class EngagementEventFactory(factory.django.DjangoModelFactory):

@@ -200,7 +200,7 @@ def test_reopening_an_open_interaction_changes_nothing():
     assert interaction.history.count() == count
 
 
-def test_order_create_marks_the_buyer_and_the_referrer_stale():
+def test_order_create_marks_the_buyer_and_the_referrer_stale(thb_rate):
     buyer, referrer = CustomerFactory(), CustomerFactory()
     order = services.order_create(customer=buyer, amount=Decimal("49.90"), currency="thb", referred_by=referrer)
     assert order.currency == "THB"
@@ -268,7 +268,7 @@ def test_moving_an_interaction_marks_both_customers_stale(agent):
     assert stale_ids() == {old, other.pk}
 
 
-def test_moving_an_order_marks_the_old_and_new_buyer_and_the_referrer_stale():
+def test_moving_an_order_marks_the_old_and_new_buyer_and_the_referrer_stale(thb_rate):
     order, other, referrer = OrderFactory(), CustomerFactory(), CustomerFactory()
     old = order.customer_id
     StaleCustomer.objects.all().delete()

@@ -106,3 +106,27 @@ def test_every_rate_of_the_api_is_the_catalogue_s(manager, march):
     shown = {k: v for k, v in api.items() if k != "nps_answers"}
     assert shown == {k: v for k, v in expected.items() if k in shown}
     assert api["nps_answers"] == snapshot.promoters + snapshot.passives + snapshot.detractors
+
+
+def test_a_quarter_in_the_api_has_the_report_page_s_rates(manager, manager_client, march):
+    # The first quarter of 2026 as one stored row (API) and as three summed months (page).
+    response = manager_client.get(
+        "/reports/segments/all-customers/export/kpis.csv", {"from": "2026-01", "to": "2026-03"}
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    page = {row[0]: row[1] for row in rows[1:]}
+    api_rows = token_client(manager).get("/api/segment-snapshots/", {"segment": march.slug}).json()["results"]
+    [api] = [r["rates"] for r in api_rows if r["period"] == "quarter" and r["period_start"] == "2026-01-01"]
+    for key, label in [
+        ("engagement_rate_percent", "Engagement rate"),
+        ("email_click_rate_percent", "Click-through rate"),
+        ("average_order_value", "Average order value"),
+        ("retention_rate_percent", "Retention"),
+        ("nps", "NPS"),
+        ("clv", "CLV"),
+    ]:
+        assert api[key] == page[label], key
+    quarter = SegmentSnapshot.objects.get(segment=march, period="quarter", period_start=date(2026, 1, 1))
+    months = SegmentSnapshot.objects.filter(segment=march, period="month", period_start__lt=date(2026, 4, 1))
+    audience = sum(m.customers_end for m in months.filter(period_start__gte=date(2026, 1, 1)))
+    assert audience > quarter.customers_end  # three months of customers, not the quarter's end alone

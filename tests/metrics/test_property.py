@@ -146,7 +146,9 @@ def _check(customer_plans: list[Plan]) -> None:
             lifecycle_stage="churned" if plan.churned else "active",
         )
         customers.append(customer)
-        Order.objects.bulk_create(Order(customer=customer, amount=amount, ordered_at=at) for at, amount in plan.orders)
+        Order.objects.bulk_create(
+            Order(customer=customer, amount=amount, amount_base=amount, ordered_at=at) for at, amount in plan.orders
+        )
         for kind, score, at in plan.answers:
             answer(customer, kind, score, at)
 

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from metrics.models import RecomputeRun
-from metrics.services import chunk_process, snapshots_build, start_full_recompute
+from metrics.services import chunk_process, run_fail, snapshots_build, start_full_recompute
 
 
 class Command(BaseCommand):
@@ -30,6 +30,16 @@ class Command(BaseCommand):
         run = start_full_recompute(enqueue=False)
         if run.status not in (RecomputeRun.Status.RUNNING, RecomputeRun.Status.SNAPSHOTTING):
             raise CommandError(f"Run {run.pk} is {run.status}")
+        try:
+            self._sync_run(run)
+        except BaseException as exc:
+            # A crash (or Ctrl-C) must not leave the run "running", blocking new runs for hours.
+            run_fail(run_id=run.pk, error=f"recompute_metrics --sync: {type(exc).__name__}: {exc}")
+            raise
+        run.refresh_from_db()
+        self.stdout.write(f"Run {run.pk}: {run.total_customers} customers, status {run.get_status_display()}.")
+
+    def _sync_run(self, run: RecomputeRun) -> None:
         with tqdm(total=run.total_chunks, desc="Customers", unit="chunk", disable=None) as bar:
             for chunk_id in run.chunks.filter(done_at__isnull=True).order_by("index").values_list("id", flat=True):
                 chunk_process(chunk_id=chunk_id, enqueue_snapshots=False)
@@ -42,8 +52,6 @@ class Command(BaseCommand):
                 bar.refresh()
 
             snapshots_build(run_id=run.pk, progress=progress)
-        run.refresh_from_db()
-        self.stdout.write(f"Run {run.pk}: {run.total_customers} customers, status {run.get_status_display()}.")
 
     def _follow(self, timeout: int) -> None:
         run = start_full_recompute()
