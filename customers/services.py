@@ -284,7 +284,8 @@ def interaction_resolve(
     Resolving an already resolved interaction triggers nothing and changes nothing, except that an
     explicit `at` corrects the recorded resolution time.
     Side effects: an audit record; surveys.triggers.on_interaction_resolved (may invite the customer
-    to a CSAT survey) in the same transaction; marks the customer stale.
+    to a CSAT survey) in the same transaction, its invitations in `survey_invitations` of the returned
+    interaction; marks the customer stale.
     """
     from surveys.triggers import on_interaction_resolved
 
@@ -305,7 +306,8 @@ def interaction_resolve(
         locked.full_clean()
         _record_actor(locked, actor, "Resolved")
         locked.save(update_fields=["status", "resolved_at", "updated_at"])
-        on_interaction_resolved(interaction=locked)
+        # The pages say which surveys resolving sent (a transient attribute, not a field).
+        locked.survey_invitations = on_interaction_resolved(interaction=locked)
         mark_customers_stale(customer_ids=[locked.customer_id])
     return locked
 
