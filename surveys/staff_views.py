@@ -23,6 +23,7 @@ from surveys.rules import SkipReason
 from surveys.selectors import (
     follow_up_queue,
     response_rate,
+    send_preview,
     survey_headline,
     survey_responses,
     survey_score_distribution,
@@ -118,9 +119,15 @@ def send_to_customers(request: HttpRequest) -> HttpResponse:
     valid = filterset.is_valid()
     count = filterset.qs.count() if valid else 0
     form = BulkSendForm(request.POST or None)
+    preview = None
     if request.method == "POST" and valid and form.is_valid():
+        confirmed = request.POST.get("confirm_count") == str(count)
         if not count:
             messages.error(request, "No customers match this filter: nothing to send.")
+        elif not confirmed:
+            # First the counts (who will receive it, who will be skipped and why), then a second,
+            # confirming POST; a changed count since the preview asks again.
+            preview = send_preview(survey=form.cleaned_data["survey"], customers=filterset.qs)
         else:
             ids = list(filterset.qs.order_by().values_list("id", flat=True))
             description = params.urlencode()
@@ -143,6 +150,7 @@ def send_to_customers(request: HttpRequest) -> HttpResponse:
         "count": count,
         "describe": describe,
         "query": params.urlencode(),
+        "preview": preview,
     }
     return render(request, "surveys/send_form.html", context, status=200 if valid else 400)
 
