@@ -562,3 +562,22 @@ def ensure_default_surveys() -> list:
             )
         surveys.append(survey)
     return surveys
+
+
+def demo_reset() -> int:
+    """Delete every customer and what hangs off them, for `seed_demo --reset` (demo databases only):
+    orders first (they protect their customer), then send jobs and invitations (the surveys stay), then
+    the customers, whose interactions, events, referrals, answers and metrics rows cascade. Returns the
+    number of customers deleted."""
+    from django.db import transaction
+
+    from customers.models import Customer, Order
+    from surveys.models import Invitation, SurveySendJob
+
+    with transaction.atomic():
+        count = Customer.objects.count()
+        Order.objects.all().delete()
+        SurveySendJob.objects.all().delete()
+        Invitation.objects.all().delete()
+        Customer.objects.all().delete()
+    return count
