@@ -40,5 +40,6 @@ urlpatterns = [
     path("", include("customers.api.urls")),
     path("", include("surveys.api.urls")),
     path("", include("metrics.api.urls")),
+    path("", include("support.api.urls")),
     re_path(r"^.*$", api_not_found),
 ]

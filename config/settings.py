@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "customers",
     "surveys",
     "metrics",
+    "support",
 ]
 
 MIDDLEWARE = [
@@ -187,7 +188,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "customers:list"
+LOGIN_REDIRECT_URL = "support:work"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
@@ -234,6 +235,9 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Rapport <no-reply@rapport.example>")
+# Replies to customers come from here (their answers should reach the support mailbox); empty: DEFAULT_FROM_EMAIL.
+SUPPORT_FROM_EMAIL = env_str("SUPPORT_FROM_EMAIL", "")
+SUPPORT_SLA_WARNING_MINUTES = env_int("SUPPORT_SLA_WARNING_MINUTES", 30)
 # Absolute links in emails (survey invitations) start with this.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # ISO 4217 code that revenue, AOV, CLV and RFM are computed in; orders in other currencies are converted
@@ -308,6 +312,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=15),
     },
     "surveys-send-reminders": {"task": "surveys.tasks.send_due_reminders", "schedule": 15 * 60.0},
+    "support-warn-sla-breaches": {"task": "support.tasks.warn_sla_breaches", "schedule": 5 * 60.0},
 }
 
 REST_FRAMEWORK = {
@@ -358,6 +363,11 @@ SPECTACULAR_SETTINGS = {
 SURVEY_RATE_LIMIT = env_str("SURVEY_RATE_LIMIT", "60/m")
 # Survey fatigue: days between invitations of the same or a higher rank (surveys.rules).
 SURVEY_COOLDOWN_DAYS = env_int("SURVEY_COOLDOWN_DAYS", 7)
+# Predictive value (metrics.predictive_engine): annual rate discounting the predicted 12-month
+# value month by month, and days without an order after which a customer counts as likely lapsed
+# (0: the 90th percentile of repeat customers' mean days between purchase days, from the data).
+CLV_DISCOUNT_RATE = float(env_str("CLV_DISCOUNT_RATE", "0.10"))
+CLV_LAPSE_DAYS = env_int("CLV_LAPSE_DAYS", 0)
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 # An unreachable cache lets requests through (core.cache logs it) instead of refusing every customer.
 RATELIMIT_FAIL_OPEN = True

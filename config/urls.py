@@ -15,7 +15,8 @@ def favicon(request: HttpRequest) -> HttpResponseRedirect:
 
 urlpatterns = [
     path("favicon.ico", favicon),
-    path("", RedirectView.as_view(pattern_name="customers:list", permanent=False)),
+    # Staff land on My work, the support queue.
+    path("", RedirectView.as_view(pattern_name="support:work", permanent=False)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/", otp.two_factor, name="two_factor"),
@@ -24,6 +25,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("customers/", include("customers.urls")),
+    path("support/", include("support.urls")),
     path("reports/", include("metrics.urls")),
     path("api/", include("config.api_urls")),
     # Staff survey pages under /surveys/, the public answer page under /s/.

@@ -16,7 +16,7 @@ AUDIT_LIMIT = 25
 # Bookkeeping columns that say nothing to a reader.
 IGNORED_FIELDS = {"id", "created_at", "updated_at"}
 # Foreign keys to users, shown by name.
-USER_FIELDS = {"owner_id", "staff_id"}
+USER_FIELDS = {"owner_id", "staff_id", "assignee_id"}
 
 
 @dataclass(frozen=True)

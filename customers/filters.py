@@ -197,6 +197,20 @@ class CustomerFilter(SegmentMembersMixin, filters.FilterSet):
     )
     churn_risk = ChoiceFilter(choices=CHURN_RISKS, field_name="metrics__churn_risk", label="Churn risk")
     segment = segment_filter()
+    # Predictive value (metrics.predictive_engine): empty for customers without orders or a fit.
+    p_alive_min = filters.NumberFilter(
+        field_name="metrics__p_alive", lookup_expr="gte", label="P(alive) at least (0-1)", min_value=0, max_value=1
+    )
+    p_alive_max = filters.NumberFilter(
+        field_name="metrics__p_alive", lookup_expr="lte", label="P(alive) at most (0-1)", min_value=0, max_value=1
+    )
+    predicted_value_min = filters.NumberFilter(
+        field_name="metrics__predicted_value_12m", lookup_expr="gte", label="Predicted 12-month value at least"
+    )
+    predicted_value_max = filters.NumberFilter(
+        field_name="metrics__predicted_value_12m", lookup_expr="lte", label="Predicted 12-month value at most"
+    )
+    likely_lapsed = filters.BooleanFilter(field_name="metrics__likely_lapsed", label="Likely lapsed")
 
     class Meta:
         model = Customer

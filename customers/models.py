@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 from core.formats import format_money
 from customers.currencies import validate_currency
 from customers.lifecycle import STAGE_FOLLOWS_CHURN, active_on_q
+from support.models import Priority
 
 
 class Language(models.TextChoices):
@@ -157,6 +158,43 @@ class Interaction(models.Model):
     opened_at = models.DateTimeField(default=timezone.now)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Support work (support app): who works on it, how urgent it is, and its SLA clock in business hours.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_interactions",
+        help_text="The agent working on it (a staff user with a role).",
+    )
+    team = models.ForeignKey(
+        "support.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions"
+    )
+    priority = models.CharField(
+        max_length=8, choices=Priority.choices, default=Priority.NORMAL, db_default=Priority.NORMAL
+    )
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    first_response_business_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Business seconds to the first response, less waiting; set when it happens."
+    )
+    resolution_business_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Business seconds to the resolution, less waiting; set when it happens."
+    )
+    first_response_sla_met = models.BooleanField(null=True, blank=True)
+    resolution_sla_met = models.BooleanField(null=True, blank=True)
+    waiting_since = models.DateTimeField(
+        null=True, blank=True, help_text="Set while waiting on the customer: the SLA clock is paused."
+    )
+    waiting_business_seconds = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="Business seconds spent waiting on the customer in earlier waits."
+    )
+    email_message_id = models.CharField(
+        max_length=255,
+        blank=True,
+        db_default="",
+        help_text="Message-ID of the customer's email; emailed replies thread under it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -169,6 +207,10 @@ class Interaction(models.Model):
             models.Index(fields=["customer", "-opened_at"], name="interaction_customer_idx"),
             # Period snapshots count interactions opened in a month.
             models.Index(fields=["opened_at"], name="interaction_opened_idx"),
+            # The work queue: open interactions of an assignee (or unassigned) and the SLA warning sweep.
+            models.Index(
+                fields=["assignee", "resolution_due_at"], name="interaction_queue_idx", condition=~Q(status="resolved")
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -190,12 +232,34 @@ class Interaction(models.Model):
 
 
 class InteractionReply(models.Model):
-    """A staff reply inside an interaction; the first one sets the interaction's first response time."""
+    """A staff reply to the customer, or an internal note, inside an interaction. The first reply to the
+    customer sets the interaction's first response time; a reply on an email interaction is emailed."""
+
+    class Visibility(models.TextChoices):
+        REPLY = "reply", "Reply to customer"
+        NOTE = "note", "Internal note"
+
+    class Delivery(models.TextChoices):
+        RECORDED = "", "Recorded only"
+        PENDING = "pending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
 
     interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="replies")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    visibility = models.CharField(
+        max_length=5, choices=Visibility.choices, default=Visibility.REPLY, db_default=Visibility.REPLY
+    )
+    delivery = models.CharField(
+        max_length=8, choices=Delivery.choices, default=Delivery.RECORDED, db_default="", blank=True
+    )
+    message_id = models.CharField(
+        max_length=255, blank=True, db_default="", help_text="Message-ID of the email that carried it."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivery_error = models.CharField(max_length=500, blank=True, db_default="")
 
     class Meta:
         ordering = ["created_at", "id"]

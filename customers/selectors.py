@@ -4,7 +4,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +44,11 @@ CUSTOMER_SORTS = {
     "-acquired": ("-acquired_at", "-id"),
     "country": ("country", "city", "name", "id"),
     "-country": ("-country", "-city", "name", "id"),
+    # Predictive scores; customers without one sort last either way.
+    "value": (F("metrics__predicted_value_12m").asc(nulls_last=True), "id"),
+    "-value": (F("metrics__predicted_value_12m").desc(nulls_last=True), "-id"),
+    "p_alive": (F("metrics__p_alive").asc(nulls_last=True), "id"),
+    "-p_alive": (F("metrics__p_alive").desc(nulls_last=True), "-id"),
 }
 
 
@@ -65,7 +70,7 @@ def customer_list(params: dict, sort: str | None = None) -> tuple["CustomerFilte
         # only the matches (20 ms); it is a case-insensitive sort as well.
         name = Upper("name")
         ordering = (name.asc(), "id") if sort == "name" else (name.desc(), "-id")
-    return filterset, queryset.select_related("owner").order_by(*ordering)
+    return filterset, queryset.select_related("owner", "metrics").order_by(*ordering)
 
 
 def customer_profile(pk: int) -> Customer:

@@ -193,14 +193,24 @@ def interaction_create(
     opened_at: datetime | None = None,
     first_response_at: datetime | None = None,
     actor: AbstractBaseUser | None = None,
+    priority: str = Interaction._meta.get_field("priority").default,
+    assignee: AbstractBaseUser | None = None,
+    team: Any = None,
+    email_message_id: str = "",
 ) -> Interaction:
     """Log a conversation with `customer`, opened now unless `opened_at` is given; status open.
 
     `first_response_at` is for history imported from another system (replies set it otherwise);
-    it cannot be before the opening; `staff`, when given, must hold a role. To import a resolved
-    interaction, follow with interaction_resolve(at=...).
-    Side effects: a "Created" audit record by `actor` (default `staff`); marks the customer stale.
+    it cannot be before the opening; `staff` and `assignee`, when given, must hold a role. To import a
+    resolved interaction, follow with interaction_resolve(at=...). The SLA due times follow the
+    priority's policy and the team's calendar.
+    Side effects: a "Created" audit record by `actor` (default `staff`); marks the customer stale;
+    notifies the assignee (support.services).
     """
+    from support import sla
+    from support.services import _notify_assigned, check_assignee
+
+    check_assignee(assignee)
     interaction = Interaction(
         customer=customer,
         staff=staff,
@@ -211,12 +221,20 @@ def interaction_create(
         notes=notes,
         opened_at=opened_at or timezone.now(),
         first_response_at=first_response_at,
+        priority=priority,
+        assignee=assignee,
+        team=team,
+        email_message_id=email_message_id,
     )
     interaction.full_clean()
     check_has_a_role(staff, field="staff")
     _record_actor(interaction, actor or staff)
     with transaction.atomic():
+        sla.set_due_times(interaction)
+        if first_response_at is not None:
+            sla.record_first_response(interaction, first_response_at)
         interaction.save()
+        _notify_assigned(interaction, assignee, actor or staff)
         mark_customers_stale(customer_ids=[customer.pk])
     return interaction
 
@@ -248,27 +266,42 @@ def interaction_update(
 
 
 def interaction_reply(
-    *, interaction: Interaction, author: AbstractBaseUser, body: str, at: datetime | None = None
+    *,
+    interaction: Interaction,
+    author: AbstractBaseUser,
+    body: str,
+    at: datetime | None = None,
+    visibility: str = InteractionReply.Visibility.REPLY,
 ) -> InteractionReply:
-    """Add a staff reply. The first reply sets the interaction's first_response_at to the reply's time.
+    """Add a staff reply to the customer, or an internal note (`visibility`).
 
+    The first reply to the customer sets the interaction's first_response_at to the reply's time and
+    stores its business-hours first response and whether it met the SLA (support.sla). A reply on an
+    email interaction is emailed to the customer after commit (support.tasks.send_reply_email; the
+    reply's delivery goes pending, then sent or failed); on other channels it is recorded only.
+    A note never counts as a response; each `@username` in it notifies that staff user.
     Preconditions: `body` is not blank; `at` (default now) is not before the interaction was opened.
     The interaction row is locked so two simultaneous first replies cannot both set the first response.
     Side effects: an audit record of first_response_at on the first reply; marks the customer stale.
     """
+    from support import sla
+    from support.replies import after_reply_saved
+
     body = body.strip()
     at = at or timezone.now()
     with transaction.atomic():
-        locked = Interaction.objects.select_for_update().get(pk=interaction.pk)
+        locked = Interaction.objects.select_for_update().select_related("customer").get(pk=interaction.pk)
         if at < locked.opened_at:
             raise ValidationError({"body": "A reply cannot be earlier than the moment the interaction was opened."})
-        reply = InteractionReply(interaction=locked, author=author, body=body, created_at=at)
+        reply = InteractionReply(interaction=locked, author=author, body=body, created_at=at, visibility=visibility)
         reply.full_clean()
         reply.save()
-        if locked.first_response_at is None:
+        if visibility == InteractionReply.Visibility.REPLY and locked.first_response_at is None:
             locked.first_response_at = at
+            changed = sla.record_first_response(locked, at)
             _record_actor(locked, author, "First response")
-            locked.save(update_fields=["first_response_at", "updated_at"])
+            locked.save(update_fields=["first_response_at", *changed, "updated_at"])
+        after_reply_saved(reply=reply, interaction=locked, author=author)
         mark_customers_stale(customer_ids=[locked.customer_id])
     interaction.first_response_at = locked.first_response_at
     return reply
@@ -287,6 +320,7 @@ def interaction_resolve(
     to a CSAT survey) in the same transaction, its invitations in `survey_invitations` of the returned
     interaction; marks the customer stale.
     """
+    from support import sla
     from surveys.triggers import on_interaction_resolved
 
     with transaction.atomic():
@@ -297,15 +331,17 @@ def interaction_resolve(
             if at is None or at == locked.resolved_at:
                 return locked
             locked.resolved_at = at
+            changed = sla.record_resolution(locked, at)
             _record_actor(locked, actor, "Resolution time corrected")
-            locked.save(update_fields=["resolved_at", "updated_at"])
+            locked.save(update_fields=["resolved_at", *changed, "updated_at"])
             mark_customers_stale(customer_ids=[locked.customer_id])
             return locked
         locked.status = Interaction.Status.RESOLVED
         locked.resolved_at = at or timezone.now()
+        changed = sla.record_resolution(locked, locked.resolved_at)
         locked.full_clean()
         _record_actor(locked, actor, "Resolved")
-        locked.save(update_fields=["status", "resolved_at", "updated_at"])
+        locked.save(update_fields=["status", "resolved_at", *changed, "updated_at"])
         # The pages say which surveys resolving sent (a transient attribute, not a field).
         locked.survey_invitations = on_interaction_resolved(interaction=locked)
         mark_customers_stale(customer_ids=[locked.customer_id])
@@ -316,17 +352,20 @@ def interaction_reopen(*, interaction: Interaction, actor: AbstractBaseUser | No
     """Open a resolved interaction again; its resolution time is cleared (the next resolve sets a new one).
 
     Reopening an interaction that is not resolved changes nothing.
-    Side effects: an audit record; marks the customer stale.
+    Side effects: an audit record; marks the customer stale; its stored business-hours resolution is cleared.
     """
+    from support import sla
+
     with transaction.atomic():
         locked = Interaction.objects.select_for_update().get(pk=interaction.pk)
         if locked.status != Interaction.Status.RESOLVED:
             return locked
         locked.status = Interaction.Status.OPEN
         locked.resolved_at = None
+        changed = sla.clear_resolution(locked)
         locked.full_clean()
         _record_actor(locked, actor, "Reopened")
-        locked.save(update_fields=["status", "resolved_at", "updated_at"])
+        locked.save(update_fields=["status", "resolved_at", *changed, "updated_at"])
         mark_customers_stale(customer_ids=[locked.customer_id])
     return locked
 
@@ -337,17 +376,26 @@ def interaction_set_status(
     """Move an interaction to `status`: resolved through interaction_resolve (now, or at `resolved_at`),
     out of resolved through interaction_reopen; between open and waiting only the status changes.
 
+    Waiting on the customer pauses the SLA clock (support.sla): due times move back by the business
+    time spent waiting.
     Side effects: those of interaction_resolve / interaction_reopen; an audit record otherwise.
     """
+    from support import sla
+
     if status == Interaction.Status.RESOLVED:
         return interaction_resolve(interaction=interaction, actor=actor, at=resolved_at)
     with transaction.atomic():
         current = interaction_reopen(interaction=interaction, actor=actor)
         if current.status != status:
+            now = timezone.now()
             current.status = status
+            if status == Interaction.Status.WAITING:
+                changed = sla.start_waiting(current, now)
+            else:
+                changed = sla.stop_waiting(current, now)
             current.full_clean()
             _record_actor(current, actor)
-            current.save(update_fields=["status", "updated_at"])
+            current.save(update_fields=["status", *changed, "updated_at"])
     return current
 
 

@@ -1,5 +1,5 @@
 """The customer profile's timeline: interactions (with replies), orders, survey answers, closed
-follow-ups and engagement events of one customer, newest first, one page at a time.
+follow-ups, engagement events and assignment changes of one customer, newest first, one page at a time.
 
 Why a UNION of (source, date, id) value lists, and not Python merging of whole querysets: a
 customer can have thousands of events, and the page must not load them. The database merges the
@@ -17,16 +17,23 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import CharField, F, Prefetch, QuerySet, Value
+from django.db.models import CharField, F, Prefetch, Q, QuerySet, Value
 
 from customers.models import Customer, EngagementEvent, Interaction, InteractionReply, Order
 
 TIMELINE_PAGE_SIZE = 30
+# The change reasons support.services records when an interaction is assigned or moves team.
+ASSIGNMENT_REASONS = (
+    Q(history_change_reason__startswith="Assigned to ")
+    | Q(history_change_reason="Unassigned")
+    | Q(history_change_reason__startswith="Moved to team ")
+    | Q(history_change_reason="Removed from its team")
+)
 
 
 @dataclass(frozen=True)
 class TimelineItem:
-    kind: str  # "interaction", "order", "response", "follow_up" or "event"
+    kind: str  # "interaction", "order", "response", "follow_up", "event" or "assignment"
     at: datetime
     obj: Any
 
@@ -55,6 +62,11 @@ def _sources(customer: Customer) -> dict[str, tuple[QuerySet, str]]:
             "closed_at",
         ),
         "event": (EngagementEvent.objects.filter(customer=customer), "occurred_at"),
+        # Assignment changes of the customer's interactions, from their audit trail (support.services).
+        "assignment": (
+            Interaction.history.filter(customer_id=customer.pk).filter(ASSIGNMENT_REASONS),
+            "history_date",
+        ),
     }
 
 
@@ -106,13 +118,14 @@ def _hydrate(keys: list[tuple[str, datetime, int]]) -> list[TimelineItem]:
     for kind, _at, pk in keys:
         ids.setdefault(kind, []).append(pk)
     loaders: dict[str, QuerySet] = {
-        "interaction": Interaction.objects.select_related("staff").prefetch_related(
+        "interaction": Interaction.objects.select_related("staff", "assignee", "team").prefetch_related(
             Prefetch("replies", queryset=InteractionReply.objects.select_related("author"))
         ),
         "order": Order.objects.select_related("referred_by"),
         "response": Response.objects.select_related("invitation__survey"),
         "follow_up": FollowUp.objects.select_related("closed_by", "response"),
         "event": EngagementEvent.objects.all(),
+        "assignment": Interaction.history.select_related("history_user", "assignee", "team"),
     }
     objects = {kind: loaders[kind].in_bulk(pks) for kind, pks in ids.items()}
     return [TimelineItem(kind=kind, at=at, obj=objects[kind][pk]) for kind, at, pk in keys if pk in objects[kind]]

@@ -161,23 +161,41 @@ def import_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.AGENT)
 def interaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    interaction = get_object_or_404(Interaction.objects.select_related("customer", "staff"), pk=pk)
+    from support.forms import AssignForm, PriorityForm
+    from support.replies import is_emailed
+
+    interaction = get_object_or_404(Interaction.objects.select_related("customer", "staff", "assignee", "team"), pk=pk)
     reply_form = ReplyForm(request.POST or None)
+    # Two actions on one text box: an internal note, or a reply to the customer (emailed on email threads).
+    visibility = "note" if request.POST.get("visibility") == "note" else "reply"
     if request.method == "POST" and reply_form.is_valid():
         try:
-            services.interaction_reply(
-                interaction=interaction, author=request.user, body=reply_form.cleaned_data["body"]
+            reply = services.interaction_reply(
+                interaction=interaction,
+                author=request.user,
+                body=reply_form.cleaned_data["body"],
+                visibility=visibility,
             )
         except ValidationError as error:
             _add_errors(reply_form, error)
         else:
-            messages.success(request, "Reply added.")
+            if visibility == "note":
+                messages.success(request, "Internal note added.")
+            elif reply.delivery == reply.Delivery.FAILED:
+                messages.error(request, f"Reply recorded but not sent: {reply.delivery_error}")
+            elif reply.delivery:
+                messages.success(request, f"Reply is being emailed to {interaction.customer.email}.")
+            else:
+                messages.success(request, "Reply recorded (not sent: this channel is not email).")
             return redirect("customers:interaction", pk=interaction.pk)
     context = {
         "interaction": interaction,
         "customer": interaction.customer,
         "replies": interaction.replies.select_related("author"),
         "reply_form": reply_form,
+        "emailed": is_emailed(interaction),
+        "assign_form": AssignForm(initial={"assignee": interaction.assignee_id, "team": interaction.team_id}),
+        "priority_form": PriorityForm(initial={"priority": interaction.priority}),
         "audit": interaction_audit_trail(interaction),
     }
     return render(request, "customers/interaction_detail.html", context)

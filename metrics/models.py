@@ -73,6 +73,30 @@ class CustomerMetrics(models.Model):
     health_score = models.PositiveSmallIntegerField(null=True, blank=True)
     churn_risk = models.CharField(max_length=6, choices=ChurnRisk.choices, blank=True)
     churn_risk_reason = models.CharField(max_length=200, blank=True)
+    # Predictive value (metrics.predictive_engine): BG/NBD and Gamma-Gamma fitted by the latest full
+    # recompute. Empty for customers without orders and while no fit exists. Orders placed on one
+    # day count as one purchase, as in the model.
+    p_alive = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Probability the customer still buys (BG/NBD). Always 1 for one-time buyers, "
+        "whom the model cannot see leave: the likely-lapsed rule covers them.",
+    )
+    expected_orders_90d = models.FloatField(null=True, blank=True, help_text="Expected purchase days, next 90 days.")
+    expected_orders_365d = models.FloatField(null=True, blank=True, help_text="Expected purchase days, next 365 days.")
+    expected_order_value = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, help_text="Expected value of a purchase (Gamma-Gamma)."
+    )
+    predicted_value_12m = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Expected purchases month by month over 12 months × expected value, discounted (CLV_DISCOUNT_RATE).",
+    )
+    likely_lapsed = models.BooleanField(
+        null=True, blank=True, help_text="P(alive) below 0.5, or no order for longer than the lapse days."
+    )
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -80,6 +104,8 @@ class CustomerMetrics(models.Model):
         indexes = [
             models.Index(fields=["churn_risk"], name="custmetrics_risk_idx"),
             models.Index(fields=["rfm_segment"], name="custmetrics_rfm_idx"),
+            # Sorting the customer list by predicted value, and the "valuable and slipping" list.
+            models.Index(fields=["predicted_value_12m"], name="custmetrics_value_idx"),
         ]
 
     def __str__(self) -> str:
@@ -230,6 +256,9 @@ class RecomputeRun(models.Model):
     # progress stalls and fails the run after METRICS_WATCHDOG_ATTEMPTS attempts without progress.
     progressed_at = models.DateTimeField(null=True, blank=True)
     watchdog_attempts = models.PositiveSmallIntegerField(default=0)
+    # BG/NBD and Gamma-Gamma fitted when the run starts (metrics.predictive_engine.PredictiveFit.as_json):
+    # parameters, sample sizes, log-likelihoods, fit seconds, lapse days; or the reason there is no fit.
+    predictive_fit = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.calendar import MonthRange, bucket_label
+from core.formats import format_duration, format_money
 from metrics.catalogue import Figure, Metric, figures
 from metrics.report_selectors import Totals
 
@@ -21,22 +22,10 @@ def format_value(value: Decimal | None, unit: str) -> str:
     if unit == "pts":
         return f"{value:+}" if value else "0"
     if unit == "money":
-        return f"{value:,.2f}"
+        return format_money(value)
     if unit == "duration":
         return format_duration(int(value))
     return str(value)
-
-
-def format_duration(seconds: int) -> str:
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{hours / 24:.1f} days"
 
 
 def format_delta(value: Decimal | None, previous: Decimal | None, unit: str) -> str:
@@ -48,7 +37,7 @@ def format_delta(value: Decimal | None, previous: Decimal | None, unit: str) -> 
         return f"{sign}{format_duration(abs(int(delta)))}"
     suffix = {"%": " pts", "pts": " pts"}.get(unit, "")
     if unit == "money":
-        return f"{delta:+,.2f}"
+        return f"{'+' if delta >= 0 else '−'}{format_money(abs(delta))}"
     return f"{delta:+}{suffix}"
 
 

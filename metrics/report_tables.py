@@ -4,9 +4,8 @@ links to the customers behind it."""
 from collections import defaultdict
 from datetime import date
 
-from django.utils import timezone
-
-from core.calendar import Group, MonthRange, bucket_end, bucket_label, report_zone
+from core.calendar import Group, MonthRange, bucket_end, bucket_label
+from core.formats import format_datetime, format_money
 from customers.models import Segment
 from metrics import drilldowns as links
 from metrics.catalogue import cohort_share, figures, rate
@@ -95,10 +94,10 @@ def trend_tables(segment: Segment, series: list[tuple[date, Totals]], group: str
         revenue.append(
             [
                 label_cell,
-                Cell(None if blank else t.revenue, f"{t.revenue:,.2f}" if not blank else "—", orders),
+                Cell(None if blank else t.revenue, format_money(t.revenue) if not blank else "—", orders),
                 Cell(None if blank else t.orders, href=orders),
                 Cell(f["aov"].value, format_value(f["aov"].value, "money"), orders),
-                Cell(None if blank else t.referred_revenue, f"{t.referred_revenue:,.2f}" if not blank else "—"),
+                Cell(None if blank else t.referred_revenue, format_money(t.referred_revenue) if not blank else "—"),
             ]
         )
         distribution.append(
@@ -181,7 +180,7 @@ def cohort_table(segment: Segment, months: MonthRange) -> Table:
 def comments_table(comments: list[Response]) -> Table:
     rows = [
         [
-            text_cell(timezone.localtime(r.submitted_at, report_zone()).strftime("%Y-%m-%d %H:%M")),
+            text_cell(format_datetime(r.submitted_at)),
             text_cell(r.customer.name, customer_url(r.customer_id)),
             text_cell(r.get_kind_display()),
             Cell(r.score),

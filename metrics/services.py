@@ -6,7 +6,8 @@ then deletes their StaleCustomer rows only where marked_at is still the value it
 so a change committed during the recompute keeps its mark and is picked up again (by its own task, or
 by the periodic `sweep_stale`, which also covers a broker outage).
 
-Full: `start_full_recompute` computes the population's RFM breakpoints, creates a RecomputeRun with one
+Full: `start_full_recompute` computes the population's RFM breakpoints and fits the predictive models
+(metrics.predictive_engine), creates a RecomputeRun with one
 RecomputeChunk per id range of CHUNK_SIZE (20,000) customers, and enqueues a Celery group of `recompute_chunk`
 tasks after commit. Each chunk computes its range and, in the same transaction, claims its chunk with a
 conditional UPDATE (done_at IS NULL) and only if that claimed a row bumps run.chunks_done with F(); a
@@ -37,6 +38,7 @@ from customers.models import Customer, Segment
 from metrics.compute import Breakpoints, compute_breakpoints, compute_customers
 from metrics.failures import TRANSIENT, clear_failures, compute_isolating, describe, set_aside
 from metrics.models import RecomputeChunk, RecomputeFailure, RecomputeRun, StaleCustomer
+from metrics.predictive_engine import PredictiveFit, fit_population, score_customers
 from metrics.report_selectors import live_runs
 
 logger = logging.getLogger(__name__)
@@ -68,6 +70,19 @@ def current_breakpoints() -> Breakpoints:
     return Breakpoints.from_json(cached)
 
 
+def current_predictive_fit() -> PredictiveFit:
+    """The BG/NBD and Gamma-Gamma fit of the latest run that stored one (its error, if it could not
+    fit). Before any full recompute there is none and predictive scores stay empty: fitting the
+    population on an incremental recompute would scan every order."""
+    data = (
+        RecomputeRun.objects.exclude(predictive_fit={})
+        .order_by("-started_at", "-id")
+        .values_list("predictive_fit", flat=True)
+        .first()
+    )
+    return PredictiveFit.from_json(data) if data else PredictiveFit(error="No full recompute has fitted the models yet")
+
+
 def customers_recompute(*, customer_ids: Iterable[int], only_stale: bool = False) -> int:
     """Recompute these customers' metrics now (overwriting their rows) and clear their stale marks unless
     they were marked again meanwhile. Unknown ids are ignored. With `only_stale` (the incremental task),
@@ -82,8 +97,9 @@ def customers_recompute(*, customer_ids: Iterable[int], only_stale: bool = False
         if not ids:
             return 0
     bp = current_breakpoints()
+    fit = current_predictive_fit()
     with transaction.atomic():
-        computed, failed = compute_isolating(lambda group: compute_customers(ids=group, bp=bp), ids)
+        computed, failed = compute_isolating(lambda group: _compute_and_score(group, bp, fit), ids)
         _clear_marks([(customer_id, marked_at) for customer_id, marked_at in marks if customer_id not in failed])
         clear_failures(customer_ids=[i for i in ids if i not in failed])
         set_aside(failed)
@@ -158,6 +174,7 @@ def start_full_recompute(
             total_customers=Customer.objects.count(),
             total_chunks=len(bounds),
             rfm_breakpoints=compute_breakpoints(now).as_json(),
+            predictive_fit=fit_population(now).as_json(),
         )
         chunks = RecomputeChunk.objects.bulk_create(
             [
@@ -207,7 +224,7 @@ def chunk_process(*, chunk_id: int, enqueue_snapshots: bool = True) -> bool:
     )
     bp = Breakpoints.from_json(run.rfm_breakpoints)
     with transaction.atomic():
-        failed = _chunk_compute(chunk, bp)
+        failed = _chunk_compute(chunk, bp, PredictiveFit.from_json(run.predictive_fit))
         _clear_marks([(customer_id, marked_at) for customer_id, marked_at in marks if customer_id not in failed])
         computed = RecomputeFailure.objects.filter(
             customer_id__gte=chunk.first_customer_id, customer_id__lte=chunk.last_customer_id
@@ -234,12 +251,21 @@ def chunk_process(*, chunk_id: int, enqueue_snapshots: bool = True) -> bool:
     return bool(last)
 
 
-def _chunk_compute(chunk: RecomputeChunk, bp: Breakpoints) -> dict[int, str]:
-    """Compute a chunk's id range in one statement; if that fails, find its failing customers by splitting
-    (metrics.failures) and write everyone else. Returns {customer id: error} of the failing ones."""
+def _compute_and_score(ids: list[int], bp: Breakpoints, fit: PredictiveFit) -> int:
+    """Compute these customers' metrics and their predictive scores; returns how many were computed."""
+    computed = compute_customers(ids=ids, bp=bp)
+    score_customers(fit=fit, ids=ids)
+    return computed
+
+
+def _chunk_compute(chunk: RecomputeChunk, bp: Breakpoints, fit: PredictiveFit) -> dict[int, str]:
+    """Compute and score a chunk's id range in one pass; if that fails, find its failing customers by
+    splitting (metrics.failures) and write everyone else. Returns {customer id: error} of the failing ones."""
+    id_range = (chunk.first_customer_id, chunk.last_customer_id)
     try:
         with transaction.atomic():
-            compute_customers(id_range=(chunk.first_customer_id, chunk.last_customer_id), bp=bp)
+            compute_customers(id_range=id_range, bp=bp)
+            score_customers(fit=fit, id_range=id_range)
         return {}
     except TRANSIENT:
         raise
@@ -250,7 +276,7 @@ def _chunk_compute(chunk: RecomputeChunk, bp: Breakpoints) -> dict[int, str]:
         .order_by("id")
         .values_list("id", flat=True)
     )
-    _, failed = compute_isolating(lambda group: compute_customers(ids=group, bp=bp), ids, whole_failed=True)
+    _, failed = compute_isolating(lambda group: _compute_and_score(group, bp, fit), ids, whole_failed=True)
     return failed
 
 

@@ -24,6 +24,7 @@ from metrics import segments as segment_services
 from metrics.drilldowns import customers_url
 from metrics.exports import csv_filename, csv_response, csv_streaming_response
 from metrics.forms import MembersAddForm, PeriodForm, SegmentForm
+from metrics.predictive_report import predictive_summary
 from metrics.presenters import Table
 from metrics.report_selectors import ALL_CUSTOMERS_SLUG, freshness_of, latest_run, run_is_active, run_is_dead
 
@@ -83,6 +84,7 @@ def _render_report(request: HttpRequest, segment: Segment, table: str | None = N
         "segments": list(Segment.objects.only("name", "slug")),
         "charts": [(chart, report.tables[chart["id"]]) for chart in report.charts],
         "time_zone": settings.TIME_ZONE,
+        "predictive": predictive_summary(segment),
         **_run_context(),
     }
     return render(request, "metrics/report_segment.html", context)

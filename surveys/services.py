@@ -241,11 +241,14 @@ def _follow_up_sync(*, response: Response, customer: Customer, now: datetime) ->
     follow_up = FollowUp.objects.filter(response=response).first()
     if response.is_detractor:
         if follow_up is None:
+            from support.services import notify_follow_up_assigned
+
             # Assigned to the owner, if the owner still holds a role (else to nobody: the team picks it up).
             owner = customer.owner if customer.owner_id else None
-            FollowUp.objects.create(
+            follow_up = FollowUp.objects.create(
                 response=response, customer=customer, assigned_to=owner if has_a_role(owner) else None, created_at=now
             )
+            notify_follow_up_assigned(follow_up)
         elif follow_up.status == FollowUp.Status.CLOSED and follow_up.closed_by_id is None:
             follow_up.status = FollowUp.Status.OPEN
             follow_up.closed_at = None

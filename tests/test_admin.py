@@ -7,7 +7,7 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = ["customers", "surveys", "metrics"]
+OUR_APPS = ["customers", "surveys", "metrics", "support"]
 
 
 def inline_models() -> set[type]:

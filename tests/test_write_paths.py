@@ -26,6 +26,7 @@ from customers.api.urls import router as customers_router
 from customers.models import Customer, EngagementEvent, Interaction, InteractionReply, Order, Referral, Segment
 from metrics.api.urls import router as metrics_router
 from metrics.models import StaleCustomer
+from support.api.urls import router as support_router
 from surveys.api.urls import router as surveys_router
 from surveys.models import FollowUp, Invitation, Response, Survey
 from surveys.services import invitation_create, response_submit
@@ -161,6 +162,12 @@ ADMIN_EXEMPT: dict[str, str] = {
     "metrics.RecomputeRun": "engine rows: read-only; its start button calls the service",
     "metrics.RecomputeFailure": "engine rows: read-only",
     "customers.ExchangeRate": "dated rates, no figures of their own: orders keep the rate they were stored at",
+    # Support configuration and staff notifications: no customer figures, no history.
+    "support.Team": "configuration: no figures, no history",
+    "support.BusinessCalendar": "configuration (hours and closed days inline); due times are set when work changes",
+    "support.SlaPolicy": "configuration: no figures, no history",
+    "support.Notification": "read-only record of what staff were told",
+    "support.EmailMute": "a user's email preference: no figures, no history",
 }
 
 
@@ -455,12 +462,13 @@ API_COVERED: dict[str, str] = {
     "follow-up.update": "test_api_follow_up_writes",
     "follow-up.partial_update": "test_api_follow_up_writes",
     "customer.erase": "test_api_customer_erase_is_audited",
+    "notification.read": "test_api_notifications_mark_read_only_the_callers",
 }
 
 
 def _api_write_actions() -> set[str]:
     found = set()
-    for router in (customers_router, surveys_router, metrics_router):
+    for router in (customers_router, surveys_router, metrics_router, support_router):
         for _prefix, viewset, basename in router.registry:
             for action in WRITE_ACTIONS:
                 if hasattr(viewset, action):
@@ -788,3 +796,14 @@ def test_page_builtin_segment_is_read_only(manager_client):
     url = reverse("metrics:segment_members", args=[static.slug])
     assert manager_client.post(url, {"external_ids": member.external_id}).status_code == 302
     assert list(static.members.all()) == [member]
+
+
+def test_api_notifications_mark_read_only_the_callers(api, admin, agent):
+    from support.models import Notification
+
+    Notification.objects.create(recipient=admin, kind="assigned", message="Yours")
+    theirs = Notification.objects.create(recipient=agent, kind="assigned", message="Theirs")
+    assert api("post", "/api/notifications/mark-read/", {"ids": [theirs.pk]}).json() == {"marked": 0}
+    assert api("post", "/api/notifications/mark-read/", {}).json() == {"marked": 1}
+    theirs.refresh_from_db()
+    assert theirs.read_at is None

@@ -1,8 +1,10 @@
 """FilterSets of the customers API; customers themselves use CustomerFilter (customers/filters.py), as the pages do."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django_filters import fields as filter_fields
 from django_filters import rest_framework as filters
 
@@ -53,11 +55,25 @@ class CustomerRecordFilter(filters.FilterSet):
 
 
 class InteractionFilter(filters.FilterSet):
+    """Also the work queue's filters: `?status=open&assignee=7&overdue=true`, `?unassigned=true&team=2`."""
+
     opened_after, opened_before = date_range("opened_at")
+    unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
+    overdue = filters.BooleanFilter(method="filter_overdue", help_text="Past the due time of the running SLA clock.")
 
     class Meta:
         model = Interaction
-        fields = ["customer", "staff", "channel", "direction", "kind", "status"]
+        fields = ["customer", "staff", "channel", "direction", "kind", "status", "assignee", "team", "priority"]
+
+    def filter_overdue(self, queryset: Any, name: str, value: bool | None) -> Any:
+        from django.utils import timezone
+
+        from support.filters import OPEN_STATUSES, overdue_q
+
+        if value is None:
+            return queryset
+        condition = overdue_q(timezone.now()) & Q(status__in=OPEN_STATUSES)
+        return queryset.filter(condition) if value else queryset.exclude(condition)
 
 
 class OrderFilter(CustomerRecordFilter):

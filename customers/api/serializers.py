@@ -9,6 +9,7 @@ from rest_framework import serializers
 from customers.api.common import ApiModelSerializer, FullCleanMixin, NoNulSlugRelatedField, drf_validation_error
 from customers.countries import country_code
 from customers.currencies import INVALID_MESSAGE, is_currency
+from customers.customer_ingest import CustomerItemSerializer
 from customers.filters import customer_filter
 from customers.ingest import MAX_BATCH, EventItemSerializer, OrderItemSerializer
 from customers.lifecycle import reconcile_stage
@@ -74,6 +75,12 @@ class InteractionSerializer(FullCleanMixin, ApiModelSerializer):
     staff = serializers.PrimaryKeyRelatedField(
         queryset=staff_users(), required=False, allow_null=True, help_text="Defaults to the caller on creation."
     )
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=staff_users(), required=False, allow_null=True, help_text="A staff user with a role; null unassigns."
+    )
+    sla_status = serializers.SerializerMethodField(
+        help_text="none (no SLA policy), paused (waiting on the customer), on_track, overdue, met or missed."
+    )
 
     class Meta:
         model = Interaction
@@ -90,10 +97,45 @@ class InteractionSerializer(FullCleanMixin, ApiModelSerializer):
             "opened_at",
             "first_response_at",
             "resolved_at",
+            "assignee",
+            "team",
+            "priority",
+            "first_response_due_at",
+            "resolution_due_at",
+            "first_response_business_seconds",
+            "resolution_business_seconds",
+            "first_response_sla_met",
+            "resolution_sla_met",
+            "sla_status",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        read_only_fields = [
+            "created_at",
+            "updated_at",
+            "first_response_due_at",
+            "resolution_due_at",
+            "first_response_business_seconds",
+            "resolution_business_seconds",
+            "first_response_sla_met",
+            "resolution_sla_met",
+        ]
+
+    def get_sla_status(self, interaction: Interaction) -> str:
+        from support.sla import sla_status
+
+        return sla_status(interaction)
+
+    def validate_assignee(self, value: Any) -> Any:
+        from django.core.exceptions import ValidationError
+
+        from support.services import check_assignee
+
+        try:
+            check_assignee(value)
+        except ValidationError as error:
+            raise serializers.ValidationError(error.messages) from error
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         status = attrs.get("status", getattr(self.instance, "status", Interaction.Status.OPEN))
@@ -204,6 +246,10 @@ class SegmentSerializer(FullCleanMixin, ApiModelSerializer):
 
 class BulkOrdersRequestSerializer(serializers.Serializer):
     items = OrderItemSerializer(many=True, max_length=MAX_BATCH, help_text=f"Up to {MAX_BATCH} orders.")
+
+
+class BulkCustomersRequestSerializer(serializers.Serializer):
+    items = CustomerItemSerializer(many=True, max_length=MAX_BATCH, help_text=f"Up to {MAX_BATCH} customers.")
 
 
 class BulkEventsRequestSerializer(serializers.Serializer):

@@ -37,6 +37,7 @@ from customers.api.common import (
 )
 from customers.api.filters import EngagementEventFilter, InteractionFilter, OrderFilter, SegmentFilter
 from customers.api.serializers import (
+    BulkCustomersRequestSerializer,
     BulkErrorSerializer,
     BulkEventsRequestSerializer,
     BulkOrdersRequestSerializer,
@@ -48,6 +49,7 @@ from customers.api.serializers import (
     OrderSerializer,
     SegmentSerializer,
 )
+from customers.customer_ingest import customers_ingest
 from customers.filters import CustomerFilter
 from customers.ingest import MAX_BATCH, IngestResult, events_ingest, orders_ingest
 from customers.models import Customer, EngagementEvent, Interaction, Order, Segment
@@ -82,82 +84,6 @@ class ServiceWriteViewSet(ModelApiViewSet):
         self.delete_record(instance, self.request.user)
 
 
-def _tag_names(data: dict[str, Any]) -> dict[str, Any]:
-    if "tags" in data:
-        data["tags"] = [tag.name for tag in data["tags"]]
-    return data
-
-
-class CustomerApiFilter(CustomerFilter):
-    """The list page's filters, and `search` as another name of `q` (what API clients usually send)."""
-
-    search = filters.CharFilter(method="filter_search", label="Search (the same as q)")
-
-
-class CustomerViewSet(ServiceWriteViewSet):
-    """Customers, filtered with the same parameters as the customer list page (`search` is an alias of `q`)."""
-
-    serializer_class = CustomerSerializer
-    filterset_class = CustomerApiFilter
-    ordering_fields = ["name", "acquired_at", "created_at", "updated_at", "id"]
-    queryset = Customer.objects.all()
-
-    def get_queryset(self) -> QuerySet[Customer]:
-        return Customer.objects.prefetch_related("tags").order_by("name", "id")
-
-    def create_record(self, data: dict[str, Any], actor: AbstractBaseUser) -> Customer:
-        return services.customer_create(actor=actor, **_tag_names(data))
-
-    def update_record(self, instance: Customer, data: dict[str, Any], actor: AbstractBaseUser) -> Customer:
-        return services.customer_update(customer=instance, actor=actor, **_tag_names(data))
-
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        customer = self.get_object()
-        try:
-            services.customer_delete(customer=customer, actor=request.user)
-        except ProtectedError:
-            return Response(
-                {"detail": "This customer has orders; orders are kept for revenue history, so it cannot be deleted."},
-                status=status.HTTP_409_CONFLICT,
-            )
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @extend_schema(
-        summary="Export everything held about the customer (PDPA right to a copy); managers only; audited",
-        responses={200: OpenApiTypes.OBJECT, 403: ErrorSerializer, 404: ErrorSerializer},
-    )
-    @action(detail=True, methods=["get"], url_path="export", filter_backends=[], pagination_class=None)
-    def export(self, request: Request, pk: str | None = None) -> Response:
-        _require_manager(request)
-        customer = self.get_object()
-        data = customer_export(customer=customer, actor=request.user, channel="api")
-        return Response(json.loads(json.dumps(data, cls=DjangoJSONEncoder)))
-
-    @extend_schema(
-        summary="Erase the customer's personal data, keeping anonymous figures (PDPA); managers only; audited",
-        request=ErasureRequestSerializer,
-        responses={200: OpenApiTypes.OBJECT, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
-    )
-    @action(detail=True, methods=["post"], url_path="erase", filter_backends=[], pagination_class=None)
-    def erase(self, request: Request, pk: str | None = None) -> Response:
-        _require_manager(request)
-        customer = self.get_object()
-        body = ErasureRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        if body.validated_data["confirm"] != customer.external_id:
-            return Response(
-                {"confirm": ["Send the customer's current external_id to confirm the erasure."]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        action_row = customer_erase(customer=customer, actor=request.user, channel="api")
-        return Response({"erased": True, "customer": customer.pk, "at": action_row.performed_at})
-
-
-def _require_manager(request: Request) -> None:
-    if not has_role(request.user, Role.MANAGER):
-        raise PermissionDenied("Managers only.")
-
-
 class InteractionViewSet(ServiceWriteViewSet):
     """Calls, emails, chats, tickets and meetings with customers. Resolving one may send a CSAT survey:
     status "resolved" without resolved_at resolves it now; an explicit resolved_at (imported history)
@@ -165,7 +91,7 @@ class InteractionViewSet(ServiceWriteViewSet):
 
     serializer_class = InteractionSerializer
     filterset_class = InteractionFilter
-    ordering_fields = ["opened_at", "resolved_at", "id"]
+    ordering_fields = ["opened_at", "resolved_at", "first_response_due_at", "resolution_due_at", "id"]
     queryset = Interaction.objects.all()
 
     def get_queryset(self) -> QuerySet[Interaction]:
@@ -184,9 +110,19 @@ class InteractionViewSet(ServiceWriteViewSet):
         return interaction
 
     def update_record(self, instance: Interaction, data: dict[str, Any], actor: AbstractBaseUser) -> Interaction:
+        from support import services as support_services
+
         new_status = data.pop("status", instance.status)
         resolved_at = data.pop("resolved_at", None)
+        assignment = {name: data.pop(name) for name in ("assignee", "team") if name in data}
+        priority = data.pop("priority", None)
         with transaction.atomic():
+            if assignment:
+                support_services.interaction_assign(interaction=instance, actor=actor, **assignment)
+            if priority is not None:
+                support_services.interaction_set_priority(interaction=instance, priority=priority, actor=actor)
+            if assignment or priority is not None:
+                instance = Interaction.objects.get(pk=instance.pk)
             interaction = services.interaction_update(interaction=instance, actor=actor, **data)
             if new_status != interaction.status or resolved_at is not None:
                 interaction = services.interaction_set_status(
@@ -282,6 +218,104 @@ def _bulk_action(what: str, request_serializer: type[BaseSerializer], ingest: An
         return _bulk_response(request, ingest)
 
     return bulk
+
+
+def _tag_names(data: dict[str, Any]) -> dict[str, Any]:
+    if "tags" in data:
+        data["tags"] = [tag.name for tag in data["tags"]]
+    return data
+
+
+class CustomerApiFilter(CustomerFilter):
+    """The list page's filters, and `search` as another name of `q` (what API clients usually send)."""
+
+    search = filters.CharFilter(method="filter_search", label="Search (the same as q)")
+
+
+class CustomerViewSet(BulkIngestMixin, ServiceWriteViewSet):
+    """Customers, filtered with the same parameters as the customer list page."""
+
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerApiFilter
+    ordering_fields = [
+        "name",
+        "acquired_at",
+        "created_at",
+        "updated_at",
+        "id",
+        # Predictive scores (metrics.predictive_engine).
+        "metrics__p_alive",
+        "metrics__predicted_value_12m",
+    ]
+    queryset = Customer.objects.all()
+
+    def get_queryset(self) -> QuerySet[Customer]:
+        return Customer.objects.prefetch_related("tags").order_by("name", "id")
+
+    def create_record(self, data: dict[str, Any], actor: AbstractBaseUser) -> Customer:
+        return services.customer_create(actor=actor, **_tag_names(data))
+
+    def update_record(self, instance: Customer, data: dict[str, Any], actor: AbstractBaseUser) -> Customer:
+        return services.customer_update(customer=instance, actor=actor, **_tag_names(data))
+
+    @_bulk_schema("customers", BulkCustomersRequestSerializer)
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="bulk",
+        throttle_classes=[UserRateThrottle, BulkIngestThrottle],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def bulk(self, request: Request) -> Response:
+        """Customers by external_id, e.g. loading years of history before their orders (customers.customer_ingest)."""
+        return _bulk_response(request, lambda items: customers_ingest(items=items, actor=request.user))
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        customer = self.get_object()
+        try:
+            services.customer_delete(customer=customer, actor=request.user)
+        except ProtectedError:
+            return Response(
+                {"detail": "This customer has orders; orders are kept for revenue history, so it cannot be deleted."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Export everything held about the customer (PDPA right to a copy); managers only; audited",
+        responses={200: OpenApiTypes.OBJECT, 403: ErrorSerializer, 404: ErrorSerializer},
+    )
+    @action(detail=True, methods=["get"], url_path="export", filter_backends=[], pagination_class=None)
+    def export(self, request: Request, pk: str | None = None) -> Response:
+        _require_manager(request)
+        customer = self.get_object()
+        data = customer_export(customer=customer, actor=request.user, channel="api")
+        return Response(json.loads(json.dumps(data, cls=DjangoJSONEncoder)))
+
+    @extend_schema(
+        summary="Erase the customer's personal data, keeping anonymous figures (PDPA); managers only; audited",
+        request=ErasureRequestSerializer,
+        responses={200: OpenApiTypes.OBJECT, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="erase", filter_backends=[], pagination_class=None)
+    def erase(self, request: Request, pk: str | None = None) -> Response:
+        _require_manager(request)
+        customer = self.get_object()
+        body = ErasureRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if body.validated_data["confirm"] != customer.external_id:
+            return Response(
+                {"confirm": ["Send the customer's current external_id to confirm the erasure."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        action_row = customer_erase(customer=customer, actor=request.user, channel="api")
+        return Response({"erased": True, "customer": customer.pk, "at": action_row.performed_at})
+
+
+def _require_manager(request: Request) -> None:
+    if not has_role(request.user, Role.MANAGER):
+        raise PermissionDenied("Managers only.")
 
 
 class OrderViewSet(BulkIngestMixin, ServiceWriteViewSet):

@@ -11,6 +11,11 @@ class CustomerMetricsFilter(filters.FilterSet):
     churn_risk = filters.ChoiceFilter(choices=CHURN_RISKS)
     health_min = filters.NumberFilter(field_name="health_score", lookup_expr="gte")
     health_max = filters.NumberFilter(field_name="health_score", lookup_expr="lte")
+    p_alive_min = filters.NumberFilter(field_name="p_alive", lookup_expr="gte", min_value=0, max_value=1)
+    p_alive_max = filters.NumberFilter(field_name="p_alive", lookup_expr="lte", min_value=0, max_value=1)
+    predicted_value_min = filters.NumberFilter(field_name="predicted_value_12m", lookup_expr="gte")
+    predicted_value_max = filters.NumberFilter(field_name="predicted_value_12m", lookup_expr="lte")
+    likely_lapsed = filters.BooleanFilter()
 
     class Meta:
         model = CustomerMetrics

@@ -15,7 +15,18 @@ class CustomerMetricsViewSet(ReadOnlyApiViewSet):
 
     serializer_class = CustomerMetricsSerializer
     filterset_class = CustomerMetricsFilter
-    ordering_fields = ["health_score", "revenue", "clv", "orders", "last_order_at", "computed_at", "customer"]
+    ordering_fields = [
+        "health_score",
+        "revenue",
+        "clv",
+        "orders",
+        "last_order_at",
+        "computed_at",
+        "customer",
+        "p_alive",
+        "predicted_value_12m",
+        "expected_orders_365d",
+    ]
     queryset = CustomerMetrics.objects.all()
 
     def get_queryset(self) -> QuerySet[CustomerMetrics]:

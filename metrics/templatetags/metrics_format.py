@@ -39,3 +39,19 @@ def number(value: Decimal | None, places: int = 1) -> str:
 @register.simple_tag
 def figures_of(metrics: CustomerMetrics) -> CustomerFigures:
     return customer_figures(metrics)
+
+
+@register.filter
+def probability(value: float | None) -> str:
+    """A probability 0–1 as a whole percentage ("73 %"); an em dash when undefined."""
+    if value is None:
+        return "—"
+    return f"{_half_up(value * 100, 0):.0f} %"
+
+
+@register.simple_tag
+def clv_discount_rate() -> str:
+    """settings.CLV_DISCOUNT_RATE as a percentage, for the card's explanation."""
+    from django.conf import settings
+
+    return f"{_half_up(float(settings.CLV_DISCOUNT_RATE) * 100, 1).normalize():f} %"

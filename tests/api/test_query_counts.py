@@ -72,6 +72,16 @@ def snapshots(n: int) -> None:
         )
 
 
+def notifications(n: int) -> None:
+    from django.contrib.auth.models import User
+
+    from support.models import Notification
+
+    manager = User.objects.get(username="manager")
+    for interaction in InteractionFactory.create_batch(n):
+        Notification.objects.create(recipient=manager, kind="assigned", message="Assigned", target=interaction)
+
+
 # Token and user (1), the user's groups for the role (1), COUNT(*) (1), the page (1), then prefetches.
 # Events page with a cursor: no COUNT(*).
 LIST_ENDPOINTS = [
@@ -86,6 +96,7 @@ LIST_ENDPOINTS = [
     pytest.param("/api/segments/", segments, 4, id="segments"),
     pytest.param("/api/customer-metrics/", customer_metrics, 4, id="customer metrics"),
     pytest.param("/api/segment-snapshots/", snapshots, 4, id="segment snapshots"),
+    pytest.param("/api/notifications/", notifications, 4, id="notifications"),
 ]
 
 

@@ -43,9 +43,13 @@ def admin_token(admin: User, keep_db_connection: None) -> str:
 
 
 @pytest.fixture
-def existing_ids(world: SimpleNamespace) -> dict[str, int]:
+def existing_ids(world: SimpleNamespace, admin: User) -> dict[str, int]:
     """Ids of stored records by URL prefix, so that detail operations also meet real rows, not only 404s."""
+    from support.models import Notification
+
+    notification = Notification.objects.create(recipient=admin, kind="assigned", message="Assigned to you")
     return {
+        "notifications": notification.pk,
         "customers": world.customer.pk,
         "interactions": world.interaction.pk,
         "orders": world.order.pk,

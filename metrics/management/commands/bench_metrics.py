@@ -255,7 +255,9 @@ class Command(BaseCommand):
         customers_phase = (last_chunk - run.started_at).total_seconds()
         snapshot_phase = (run.finished_at - last_chunk).total_seconds()
         self.log(f"Engine: {wall:.2f} s ({customers_phase:.2f} s customers, {snapshot_phase:.2f} s segments)")
+        predictive = self.predictive_timings(run)
         return {
+            **predictive,
             "engine_seconds": round(wall, 3),
             "customers_phase_seconds": round(customers_phase, 3),
             "snapshot_phase_seconds": round(snapshot_phase, 3),
@@ -264,6 +266,30 @@ class Command(BaseCommand):
             "worker_peak_rss_mib": round(sampler.peak_total / 2**20, 1),
             "worker_peak_rss_single_process_mib": round(sampler.peak_process / 2**20, 1),
             "worker_idle_rss_mib": round(idle_rss / 2**20, 1),
+        }
+
+    def predictive_timings(self, run: RecomputeRun) -> dict:
+        """The predictive part of the run: its summary and fit seconds (stored on the run) and, measured
+        here in one process, the seconds to score everyone again against that fit (the chunks' extra work)."""
+        from django.db import transaction
+
+        from metrics.predictive_engine import PredictiveFit, score_customers
+
+        fit = PredictiveFit.from_json(run.predictive_fit)
+        started = time.perf_counter()
+        with transaction.atomic():
+            scored = score_customers(fit=fit)
+        scoring = time.perf_counter() - started
+        fit_seconds = (fit.bg_nbd.fit_seconds if fit.bg_nbd else 0.0) + (
+            fit.gamma_gamma.fit_seconds if fit.gamma_gamma else 0.0
+        )
+        self.log(f"Predictive: fit {fit_seconds:.2f} s, summary {fit.summary_seconds:.2f} s, scoring {scoring:.2f} s")
+        return {
+            "predictive_fit_seconds": round(fit_seconds, 3),
+            "predictive_summary_seconds": round(fit.summary_seconds, 3),
+            "predictive_scoring_seconds": round(scoring, 3),
+            "predictive_scored": scored,
+            "predictive_error": fit.error,
         }
 
     def wait_for_worker(self, worker: subprocess.Popen) -> None:
@@ -292,6 +318,15 @@ class Command(BaseCommand):
                 f"{r['worker_peak_rss_mib']:.0f} MiB, one process {r['worker_peak_rss_single_process_mib']:.0f} MiB",
             ),
             ("incremental, one customer", f"{r['incremental_ms_median']} ms median, {r['incremental_ms_p95']} ms p95"),
+            (
+                "predictive fit (BG/NBD + Gamma-Gamma)",
+                f"{r['predictive_fit_seconds']:.2f} s, summary query {r['predictive_summary_seconds']:.2f} s",
+            ),
+            (
+                "predictive scoring, everyone",
+                f"{r['predictive_scoring_seconds']:.2f} s for {r['predictive_scored']:,} buyers"
+                + (f" (no fit: {r['predictive_error']})" if r["predictive_error"] else ""),
+            ),
         ]
         width = max(len(k) for k, _ in rows)
         out = self.stderr if self.quiet else self.stdout
