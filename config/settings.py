@@ -405,9 +405,26 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# One handler, on the root logger; Django's own loggers (which have their own console handler under
+# DEBUG) only propagate to it, so each line is written once. LOG_FORMAT=json writes JSON lines.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"no_forbidden_traceback": {"()": "core.logs.NoForbiddenTraceback"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if env_str("LOG_FORMAT", "text") == "json" else "text",
+            "filters": ["no_forbidden_traceback"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
+    },
 }

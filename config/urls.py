@@ -1,11 +1,20 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from core import health, otp
 
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico on pages without the icon link too (the API, plain-text errors)."""
+    return HttpResponseRedirect(static("img/favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     # Staff land on My work, the support queue.
     path("", RedirectView.as_view(pattern_name="support:work", permanent=False)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

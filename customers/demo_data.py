@@ -19,16 +19,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.bulk import load_rows, next_id, reset_sequences
+from customers.demo_names import (
+    CHINESE_GIVEN,
+    CHINESE_SURNAMES,
+    MALAY_FATHERS,
+    MALAY_FEMALE,
+    MALAY_MALE,
+    SG_ENGLISH,
+    SG_GIVEN,
+    SG_INDIAN,
+    SG_SURNAMES,
+    THAI_FIRST,
+    THAI_LAST,
+)
 from customers.models import Customer, EngagementEvent, Interaction, Order, Referral
 
-THAI_FIRST = ["สมชาย", "สมหญิง", "ณัฐธิดา", "กิตติพงษ์", "วรรณา", "ธนากร", "สุดารัตน์", "อรุณี", "พิชัย", "ปิยะนุช"]
-THAI_LAST = ["ใจดี", "แสงทอง", "ศรีสุข", "วงศ์ไทย", "บุญมา", "ทองดี", "สุขสวัสดิ์", "รัตนพงษ์"]
-CHINESE_SURNAMES = ["陳", "林", "黃", "張", "李", "王", "吳", "劉", "蔡", "楊"]
-CHINESE_GIVEN = ["志明", "淑芬", "家豪", "怡君", "俊傑", "雅婷", "冠宇", "詩涵", "建宏", "美玲"]
-MALAY_MALE = ["Ahmad", "Muhammad Hafiz", "Faizal", "Azman", "Irfan"]
-MALAY_FEMALE = ["Nur Aisyah", "Siti Nurhaliza", "Farah", "Aminah", "Zarina"]
-MALAY_FATHERS = ["Ismail", "Hassan", "Abdullah", "Rahman", "Yusof"]
-SG_NAMES = ["Tan Wei Jie", "Lim Hui Min", "Rachel Ng", "Priya Nair", "Daniel Goh", "Chloe Teo", "Arjun Menon"]
 COMPANIES = ["", "", "", "Siam Trading Co.", "Lotus Foods", "Harbour Logistics", "Jade Digital", "Merdeka Retail"]
 CITIES = {
     "TH": ["Bangkok", "Chiang Mai", "Phuket", "Khon Kaen"],
@@ -90,8 +95,18 @@ def _name(rng: random.Random, country: str) -> tuple[str, str, str]:
             return f"{first} binti {rng.choice(MALAY_FATHERS)}", first, "ms" if rng.random() < 0.7 else "en"
         given = rng.choice(CHINESE_GIVEN)
         return f"{rng.choice(CHINESE_SURNAMES)}{given}", given, "zh-hant" if rng.random() < 0.5 else "en"
-    full = rng.choice(SG_NAMES)
-    return full, full.split(" ")[0], "en"
+    roll = rng.random()
+    if roll < 0.15:
+        full = rng.choice(SG_INDIAN)
+        return full, full.split(" ")[0], "en"
+    surname = rng.choice(SG_SURNAMES)
+    if roll < 0.55:
+        # An English name often comes with the Chinese one: "Rachel Tan Hui Min".
+        first = rng.choice(SG_ENGLISH)
+        full = f"{first} {surname} {rng.choice(SG_GIVEN)}" if roll < 0.4 else f"{first} {surname}"
+        return full, first, "en"
+    given = rng.choice(SG_GIVEN)
+    return f"{surname} {given}", given, "en"
 
 
 def _count(rng: random.Random, mean: float) -> int:
@@ -562,3 +577,22 @@ def ensure_default_surveys() -> list:
             )
         surveys.append(survey)
     return surveys
+
+
+def demo_reset() -> int:
+    """Delete every customer and what hangs off them, for `seed_demo --reset` (demo databases only):
+    orders first (they protect their customer), then send jobs and invitations (the surveys stay), then
+    the customers, whose interactions, events, referrals, answers and metrics rows cascade. Returns the
+    number of customers deleted."""
+    from django.db import transaction
+
+    from customers.models import Customer, Order
+    from surveys.models import Invitation, SurveySendJob
+
+    with transaction.atomic():
+        count = Customer.objects.count()
+        Order.objects.all().delete()
+        SurveySendJob.objects.all().delete()
+        Invitation.objects.all().delete()
+        Customer.objects.all().delete()
+    return count

@@ -14,8 +14,11 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+from django_filters import fields as filter_fields
 from django_filters import rest_framework as filters
 
+from customers.countries import country_code
 from customers.lifecycle import active_on_q
 from customers.models import Customer, Interaction, Language, Order, Segment, Tag
 
@@ -64,6 +67,62 @@ def day_range(field_name: str, what: str) -> tuple[DayFilter, DayFilter]:
     )
 
 
+class CountryField(forms.CharField):
+    """A country code, or a market's name in any of our languages turned into its code (customers.countries)."""
+
+    def clean(self, value: Any) -> str:
+        return country_code(super().clean(value))
+
+
+class CountryFilter(filters.CharFilter):
+    """`country=TH`, `country=th`, `country=Thailand`, `country=ประเทศไทย`: the value becomes the code
+    before the query, which stays an exact `country = 'TH'` served by customer_geo_idx."""
+
+    field_class = CountryField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", _("A 2-letter code (TH) or the country's name, e.g. Thailand, ไทย, 泰國."))
+        super().__init__(*args, lookup_expr="exact", **kwargs)
+
+
+def _choice_key(choices: Any, value: str) -> str | None:
+    """The key of the choice whose key or label is `value`, ignoring case, surrounding spaces and _ vs space."""
+    folded = value.strip().replace("_", " ").casefold()
+    for key, label in choices:
+        if isinstance(label, list | tuple):  # an option group
+            found = _choice_key(label, value)
+            if found is not None:
+                return found
+        elif str(key).replace("_", " ").casefold() == folded or str(label).casefold() == folded:
+            return str(key)
+    return None
+
+
+class ForgivingChoiceField(filter_fields.ChoiceField):
+    """A choice given by its value or its label in any case: "champions", "AT RISK", "at_risk"."""
+
+    def to_python(self, value: Any) -> Any:
+        value = super().to_python(value)
+        if isinstance(value, str) and value:
+            return _choice_key(self.choices, value) or value
+        return value
+
+
+class ChoiceFilter(filters.ChoiceFilter):
+    field_class = ForgivingChoiceField
+
+
+class TagChoiceField(filter_fields.ModelChoiceField):
+    """Tags are stored lower-case (customers.forms.split_tags): "VIP" finds the tag "vip"."""
+
+    def to_python(self, value: Any) -> Any:
+        return super().to_python(value.strip().lower() if isinstance(value, str) else value)
+
+
+class TagFilter(filters.ModelChoiceFilter):
+    field_class = TagChoiceField
+
+
 def segment_filter() -> filters.ModelChoiceFilter:
     """`segment=<slug>`: the records (or customers) of a segment's current members."""
     return filters.ModelChoiceFilter(
@@ -84,6 +143,18 @@ class SegmentMembersMixin:
 
 NPS_CATEGORIES = [("promoter", "Promoter (9-10)"), ("passive", "Passive (7-8)"), ("detractor", "Detractor (0-6)")]
 CHURN_RISKS = [("low", "Low"), ("medium", "Medium"), ("high", "High")]
+# The names metrics.compute.RFM_SEGMENT_SQL gives (a test keeps the two lists the same).
+RFM_SEGMENTS = [
+    "Champions",
+    "Loyal",
+    "Potential loyalists",
+    "New customers",
+    "Need attention",
+    "At risk",
+    "Cannot lose them",
+    "Hibernating",
+    "No orders",
+]
 
 
 ANSWERED = ("answered_kind", "answered_score_min", "answered_score_max", "answered_after", "answered_before")
@@ -96,12 +167,12 @@ class CustomerFilter(SegmentMembersMixin, filters.FilterSet):
     customer_field = "id"
 
     q = filters.CharFilter(method="filter_search", label="Search")
-    country = filters.CharFilter(field_name="country", lookup_expr="iexact")
+    country = CountryFilter(field_name="country")
     city = filters.CharFilter(field_name="city", lookup_expr="iexact")
-    language = filters.ChoiceFilter(choices=Language.choices)
-    lifecycle_stage = filters.ChoiceFilter(choices=Customer.Stage.choices, label="Lifecycle stage")
-    plan = filters.ChoiceFilter(choices=Customer.Plan.choices)
-    tag = filters.ModelChoiceFilter(field_name="tags", queryset=Tag.objects.all(), to_field_name="name", label="Tag")
+    language = ChoiceFilter(choices=Language.choices)
+    lifecycle_stage = ChoiceFilter(choices=Customer.Stage.choices, label="Lifecycle stage")
+    plan = ChoiceFilter(choices=Customer.Plan.choices)
+    tag = TagFilter(field_name="tags", queryset=Tag.objects.all(), to_field_name="name", label="Tag")
     owner = filters.ModelChoiceFilter(
         queryset=get_user_model().objects.filter(groups__name__in=["Agent", "Manager", "Admin"]).distinct(),
         label="Owner",
@@ -111,7 +182,7 @@ class CustomerFilter(SegmentMembersMixin, filters.FilterSet):
     churned_after = DateFilter(field_name="churned_at", lookup_expr="gte", label="Churned on or after")
     churned_before = DateFilter(field_name="churned_at", lookup_expr="lte", label="Churned on or before")
     active_on = DateFilter(method="filter_active_on", label="Active on")
-    answered_kind = filters.ChoiceFilter(choices=SURVEY_KINDS, method="filter_answered", label="Answered a survey")
+    answered_kind = ChoiceFilter(choices=SURVEY_KINDS, method="filter_answered", label="Answered a survey")
     answered_score_min = filters.NumberFilter(
         method="filter_answered_score", min_value=0, max_value=10, label="Answer score at least"
     )
@@ -120,9 +191,11 @@ class CustomerFilter(SegmentMembersMixin, filters.FilterSet):
     )
     answered_after = DateFilter(method="filter_answered_day", label="Answered on or after")
     answered_before = DateFilter(method="filter_answered_day", label="Answered on or before")
-    nps_category = filters.ChoiceFilter(choices=NPS_CATEGORIES, method="filter_nps_category", label="NPS category")
-    rfm_segment = filters.CharFilter(field_name="metrics__rfm_segment", label="RFM segment")
-    churn_risk = filters.ChoiceFilter(choices=CHURN_RISKS, field_name="metrics__churn_risk", label="Churn risk")
+    nps_category = ChoiceFilter(choices=NPS_CATEGORIES, method="filter_nps_category", label="NPS category")
+    rfm_segment = ChoiceFilter(
+        choices=[(name, name) for name in RFM_SEGMENTS], field_name="metrics__rfm_segment", label="RFM segment"
+    )
+    churn_risk = ChoiceFilter(choices=CHURN_RISKS, field_name="metrics__churn_risk", label="Churn risk")
     segment = segment_filter()
     # Predictive value (metrics.predictive_engine): empty for customers without orders or a fit.
     p_alive_min = filters.NumberFilter(
@@ -200,9 +273,9 @@ class InteractionListFilter(SegmentMembersMixin, filters.FilterSet):
     opened_after, opened_before = day_range("opened_at", "Opened")
     replied = filters.BooleanFilter(field_name="first_response_at", lookup_expr="isnull", exclude=True)
     resolved = filters.BooleanFilter(method="filter_resolved", label="Resolved")
-    channel = filters.ChoiceFilter(choices=Interaction.Channel.choices)
-    kind = filters.ChoiceFilter(choices=Interaction.Kind.choices)
-    status = filters.ChoiceFilter(choices=Interaction.Status.choices)
+    channel = ChoiceFilter(choices=Interaction.Channel.choices)
+    kind = ChoiceFilter(choices=Interaction.Kind.choices)
+    status = ChoiceFilter(choices=Interaction.Status.choices)
 
     class Meta:
         model = Interaction

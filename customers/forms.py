@@ -1,6 +1,5 @@
 """Forms of the staff pages: customers, interactions, replies and the CSV import upload."""
 
-import re
 from typing import Any
 
 from django import forms
@@ -11,24 +10,23 @@ from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils import timezone
 
 from core.formats import staff_name
+from customers import sheet
+from customers.countries import country_code
 from customers.lifecycle import reconcile_stage
 from customers.models import Customer, Interaction
 from customers.roles import users_with_a_role
 from customers.services import CUSTOMER_FIELDS
 
-COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
-
 
 def clean_country_code(value: str) -> str:
-    """Trimmed and upper-cased; empty, or two letters (ISO 3166-1 alpha-2)."""
-    value = (value or "").strip().upper()
-    if value and not COUNTRY_RE.match(value):
-        raise ValidationError("Enter a 2-letter country code, e.g. TH or MY.")
-    return value
+    """Empty, or an ISO 3166-1 alpha-2 code: two letters, or a market's name ("Thailand", "泰國")
+    turned into its code (customers.countries)."""
+    return country_code(value)
 
 
-def split_tags(value: str, separator: str = ",") -> list[str]:
-    return [t.strip().lower() for t in (value or "").split(separator) if t.strip()]
+def split_tags(value: str) -> list[str]:
+    """Tag names separated by ";" or "," (customers.sheet)."""
+    return sheet.split_tags(value)
 
 
 def staff_users() -> QuerySet:
@@ -80,11 +78,14 @@ class CustomerForm(forms.ModelForm):
     # Not limited to 2 characters here, so "Malaysia" gets the helpful message of clean_country.
     country = forms.CharField(
         required=False,
-        help_text="2-letter code (ISO 3166-1), e.g. TH.",
+        help_text="2-letter code (ISO 3166-1), e.g. TH, or the name of one of our markets.",
         widget=forms.TextInput(attrs={"size": 2, "autocapitalize": "characters"}),
     )
     tags_text = forms.CharField(
-        label="Tags", required=False, help_text="Separate tags with commas, e.g. vip, reseller.", max_length=500
+        label="Tags",
+        required=False,
+        help_text="Separate tags with semicolons (commas work too), e.g. vip; reseller.",
+        max_length=500,
     )
 
     class Meta:
@@ -109,7 +110,7 @@ class CustomerForm(forms.ModelForm):
         label_staff_choices(self)
         self.fields["name"].widget.attrs["autofocus"] = True
         if self.instance.pk:
-            self.fields["tags_text"].initial = ", ".join(t.name for t in self.instance.tags.all())
+            self.fields["tags_text"].initial = sheet.join_tags([t.name for t in self.instance.tags.all()])
 
     def clean_country(self) -> str:
         return clean_country_code(self.cleaned_data.get("country", ""))

@@ -20,17 +20,17 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from customers import sheet
 from customers.forms import clean_country_code, split_tags
 from customers.lifecycle import reconcile_stage
 from customers.models import Customer, Language
-from customers.services import CUSTOMER_FIELDS, tags_from_names
+from customers.phones import normalise_phone
+from customers.services import tags_from_names
 from metrics.stale import mark_customers_stale
 
 # The customer fields a spreadsheet holds (not the owner, a staff account, nor consent, which is given
-# by the customer), with the tags, comma-separated, after the plan.
-_SHEET_FIELDS = [f for f in CUSTOMER_FIELDS if f not in ("owner", "consent_email", "consent_sms")]
-_AFTER_TAGS = _SHEET_FIELDS.index("plan") + 1
-COLUMNS = [*_SHEET_FIELDS[:_AFTER_TAGS], "tags", *_SHEET_FIELDS[_AFTER_TAGS:]]
+# by the customer), with the tags after the plan: the export's columns (customers.sheet).
+COLUMNS = [field for _label, field in sheet.SHEET_COLUMNS]
 REQUIRED_COLUMNS = ["external_id", "name"]
 BATCH = 1000
 LOOKUP_CHUNK = 5000
@@ -121,7 +121,7 @@ CHOICE_ALIASES: dict[str, dict[str, str]] = {
 
 
 def _clean_tags(value: str) -> list[str]:
-    tags = split_tags(value, separator=";")
+    tags = split_tags(value)
     too_long = [t for t in tags if len(t) > 50]
     if too_long:
         raise ValidationError(f"Tags are at most 50 characters: “{too_long[0][:20]}…”.")
@@ -150,6 +150,11 @@ def validate_row(row: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, s
     acquired, churned = data.get("acquired_at"), data.get("churned_at")
     if acquired and churned and churned < acquired:
         errors.append(("churned_at", "The churn date cannot be before the acquisition date."))
+    if data.get("phone"):
+        try:
+            data["phone"] = normalise_phone(data["phone"], country=data.get("country", ""))
+        except ValidationError as error:
+            errors.extend(("phone", str(message)) for message in error.messages)
     return data, errors
 
 
@@ -165,7 +170,10 @@ def _decode(raw: bytes) -> str:
 
 
 def read_header(text: str) -> list[str]:
-    """The checked header (lower-cased column names). Raises ImportFileError."""
+    """The checked header: for each column of the file, the key its cells are read under (our column, a
+    customers.sheet marker for another tool's column that needs adapting, or "" for a column read past).
+    Rapport's own format (field names or the export's labels) or a recognised contacts export of another
+    tool (customers.sheet.SOURCES). Raises ImportFileError."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
@@ -173,16 +181,23 @@ def read_header(text: str) -> list[str]:
         raise ImportFileError(f"The file is not valid CSV (line {reader.line_num}): {exc}.") from exc
     if not header or not any(h.strip() for h in header):
         raise ImportFileError("The file is empty: the first row must be a header with the column names.")
-    header = [h.strip().lower() for h in header]
-    unknown = [h for h in header if h not in COLUMNS]
-    if unknown:
-        raise ImportFileError(
-            f"Unknown column(s) in the header: {', '.join(unknown)}. Allowed columns: {', '.join(COLUMNS)}."
-        )
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    raw_header = [h.strip().lower() for h in header]
+    source = sheet.detect_source(raw_header)
+    if source is not None:
+        mapping = sheet.SOURCES[source][0]
+        header = [mapping.get(h, "") for h in raw_header]
+    else:
+        header = [sheet.rapport_column(h) or "" for h in raw_header]
+        unknown = [h for h, c in zip(raw_header, header, strict=True) if not c and h not in sheet.COMPUTED_COLUMNS]
+        if unknown:
+            raise ImportFileError(
+                f"Unknown column(s) in the header: {', '.join(unknown)}. Allowed columns: {', '.join(COLUMNS)} "
+                "(or the column names of Rapport's customer export)."
+            )
+    missing = [c for c in REQUIRED_COLUMNS if c not in sheet.header_columns(header)]
     if missing:
         raise ImportFileError(f"The header is missing the required column(s): {', '.join(missing)}.")
-    duplicated = sorted({h for h in header if header.count(h) > 1})
+    duplicated = sorted({h for h in header if h and header.count(h) > 1})
     if duplicated:
         raise ImportFileError(f"The header names a column more than once: {', '.join(duplicated)}.")
     return header
@@ -198,7 +213,9 @@ def iter_batches(text: str, header: list[str]) -> Iterator[list[tuple[int, dict[
         for values in reader:
             if not any(v.strip() for v in values):
                 continue  # blank lines, e.g. at the end of the file
-            row = dict(zip(header, values, strict=False))
+            row = sheet.adapt_row(
+                {key: sheet.undo_neutralise(v) for key, v in zip(header, values, strict=False) if key}
+            )
             row["__width__"] = "" if len(values) == len(header) else f"{len(values)}"
             batch.append((reader.line_num, row))
             if len(batch) >= BATCH:
@@ -256,7 +273,7 @@ def customers_import(
     """
     text = _decode(raw)
     header = read_header(text)
-    columns = [c for c in header if c not in ("tags", "external_id")]
+    columns = [c for c in sheet.header_columns(header) if c not in ("tags", "external_id")]
     if {"lifecycle_stage", "churned_at"} & set(columns):
         # The stage follows the churn date (customers.lifecycle): writing one may change the other.
         columns += [c for c in ("lifecycle_stage", "churned_at") if c not in columns]

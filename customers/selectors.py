@@ -1,10 +1,12 @@
 """Reads of customers and segments, for views, the API and the metrics engine."""
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import F, QuerySet
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, Interaction, Order, Segment
 
@@ -95,3 +97,91 @@ def order_list(params: Mapping[str, Any]) -> tuple["OrderListFilter", QuerySet[O
     filterset = OrderListFilter(params, queryset=Order.objects.all())
     queryset = filterset.qs if filterset.is_valid() else Order.objects.none()
     return filterset, queryset.select_related("customer").order_by("-ordered_at", "-id")
+
+
+# The empty list's hints: one filter alone and all the others, each count bounded (a COUNT over at most
+# HINT_COUNT_CAP rows), for at most HINT_MAX_FILTERS filters: 2 x 6 small queries, only when nothing matched.
+HINT_COUNT_CAP = 1000
+HINT_MAX_FILTERS = 6
+HINT_IGNORED_PARAMS = {"page", "sort"}
+
+
+@dataclass(frozen=True)
+class FilterHint:
+    """What one filter of an empty customer list does: how many customers it leaves alone, and how many
+    match all the other filters without it (None with a single filter). Counts stop at HINT_COUNT_CAP."""
+
+    param: str
+    value: str
+    alone: int
+    without: int | None
+
+    @property
+    def removes_everything(self) -> bool:
+        """Dropping this filter alone brings customers back: it is (one of) the filters that empties the list."""
+        return bool(self.without)
+
+    def text(self) -> str:
+        def count(n: int) -> str:
+            return f"{HINT_COUNT_CAP:,}+" if n >= HINT_COUNT_CAP else f"{n:,}"
+
+        alone = _("‘%(filter)s’ alone leaves %(count)s") % {
+            "filter": f"{self.param}={self.value}",
+            "count": count(self.alone),
+        }
+        if self.without is None:
+            return str(alone)
+        without = _("without it, %(count)s match") % {"count": count(self.without)}
+        return f"{alone}; {without}"
+
+
+def customer_filter_hints(params: Mapping[str, Any]) -> list[FilterHint]:
+    """For an empty customer list: per active filter (as given in `params`), the customers it leaves alone
+    and those the other filters leave without it, so the page can say which filter removed everything.
+    Filters that do not validate alone are skipped (the form already shows their error)."""
+    from customers.filters import CustomerFilter, customer_filter
+
+    active = [
+        (key, str(params.get(key)))
+        for key in params
+        if key in CustomerFilter.base_filters and key not in HINT_IGNORED_PARAMS and str(params.get(key) or "").strip()
+    ][:HINT_MAX_FILTERS]
+
+    def bounded_count(subset: dict[str, str]) -> int | None:
+        filterset = customer_filter(subset)
+        if not filterset.is_valid():
+            return None
+        return filterset.qs.order_by().values("id")[:HINT_COUNT_CAP].count()
+
+    hints = []
+    for key, value in active:
+        alone = bounded_count({key: value})
+        if alone is None:
+            continue
+        without = bounded_count({k: v for k, v in active if k != key}) if len(active) > 1 else None
+        hints.append(FilterHint(param=key, value=value, alone=alone, without=without))
+    return hints
+
+
+def customer_sheet_rows(queryset: QuerySet[Customer], extra_fields: Sequence[str] = ()) -> Iterator[tuple]:
+    """Rows of the customer spreadsheet (customers.sheet.SHEET_COLUMNS, then `extra_fields`), sorted by
+    name, streamed in chunks; tags joined with "; " in one subquery per row of the same query."""
+    from django.contrib.postgres.aggregates import StringAgg
+
+    from customers.models import Tag
+    from customers.sheet import SHEET_COLUMNS, TAG_SEPARATOR
+
+    tag_names = (
+        Tag.objects.filter(customers=OuterRef("pk"))
+        .order_by()
+        .values("customers")
+        .annotate(names=StringAgg("name", delimiter=TAG_SEPARATOR, order_by="name"))
+        .values("names")
+    )
+    fields = ["sheet_tags" if field == "tags" else field for _label, field in SHEET_COLUMNS]
+    return (
+        queryset.annotate(sheet_tags=Subquery(tag_names))
+        .order_by("name", "id")
+        .values_list(*fields, *extra_fields)
+        .iterator(chunk_size=2000)
+    )

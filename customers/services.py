@@ -19,6 +19,7 @@ from django.utils import timezone
 from customers.lifecycle import reconcile_stage
 from customers.models import Customer, EngagementEvent, Interaction, InteractionReply, Order, Referral, Tag
 from customers.money import apply_rate
+from customers.phones import normalise_phone
 from customers.roles import check_has_a_role
 from metrics.stale import mark_customers_stale
 
@@ -100,6 +101,14 @@ def _follow_churn(customer: Customer, before: Customer) -> list[str]:
     return changed
 
 
+def _normalise_phone(customer: Customer) -> None:
+    """The phone in E.164 (customers.phones), read in the customer's country when it has no country code."""
+    try:
+        customer.phone = normalise_phone(customer.phone, country=customer.country)
+    except ValidationError as error:
+        raise ValidationError({"phone": error.messages}) from error
+
+
 def customer_create(
     *, actor: AbstractBaseUser | None = None, tags: Iterable[str] | None = None, **fields: Any
 ) -> Customer:
@@ -114,6 +123,7 @@ def customer_create(
     _follow_churn(customer, Customer())
     if customer.country:
         customer.country = customer.country.upper()
+    _normalise_phone(customer)
     customer.full_clean()
     check_has_a_role(customer.owner, field="owner")
     _record_actor(customer, actor)
@@ -142,6 +152,9 @@ def customer_update(
     changed += [name for name in _follow_churn(customer, before) if name not in changed]
     if customer.country:
         customer.country = customer.country.upper()
+    if "phone" in changed:
+        # Only a changed number: a stored one from before E.164 does not block editing the rest.
+        _normalise_phone(customer)
     customer.full_clean()
     if "owner" in changed:
         check_has_a_role(customer.owner, field="owner")
@@ -304,7 +317,8 @@ def interaction_resolve(
     Resolving an already resolved interaction triggers nothing and changes nothing, except that an
     explicit `at` corrects the recorded resolution time.
     Side effects: an audit record; surveys.triggers.on_interaction_resolved (may invite the customer
-    to a CSAT survey) in the same transaction; marks the customer stale.
+    to a CSAT survey) in the same transaction, its invitations in `survey_invitations` of the returned
+    interaction; marks the customer stale.
     """
     from support import sla
     from surveys.triggers import on_interaction_resolved
@@ -328,7 +342,8 @@ def interaction_resolve(
         locked.full_clean()
         _record_actor(locked, actor, "Resolved")
         locked.save(update_fields=["status", "resolved_at", *changed, "updated_at"])
-        on_interaction_resolved(interaction=locked)
+        # The pages say which surveys resolving sent (a transient attribute, not a field).
+        locked.survey_invitations = on_interaction_resolved(interaction=locked)
         mark_customers_stale(customer_ids=[locked.customer_id])
     return locked
 

@@ -9,6 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from customers import selectors, services
@@ -56,6 +57,10 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     params = params.copy()
     for key in [k for k, v in params.lists() if not any(v)]:
         del params[key]
+    # Nothing matched: say what each filter does (bounded counts, only on an empty page).
+    hints = (
+        selectors.customer_filter_hints(params) if params and filterset.is_valid() and not page.paginator.count else []
+    )
     return render(
         request,
         "customers/customer_list.html",
@@ -65,6 +70,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "sort": sort,
             "filter_query": params.urlencode(),
             "is_filtered": bool(params),
+            "hints": hints,
         },
     )
 
@@ -217,11 +223,20 @@ def interaction_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def interaction_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     interaction = get_object_or_404(Interaction, pk=pk)
     try:
-        services.interaction_resolve(interaction=interaction, actor=request.user)
+        resolved = services.interaction_resolve(interaction=interaction, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, "Interaction resolved.")
+        invitations = list(getattr(resolved, "survey_invitations", []))
+        if invitations:
+            surveys = ", ".join(f"“{invitation.survey.name}”" for invitation in invitations)
+            messages.success(
+                request,
+                _("Interaction resolved. The survey %(surveys)s was emailed to %(customer)s.")
+                % {"surveys": surveys, "customer": interaction.customer.name},
+            )
+        else:
+            messages.success(request, _("Interaction resolved. No survey was sent."))
     return redirect("customers:interaction", pk=pk)
 
 

@@ -17,6 +17,8 @@ from core.calendar import Group, MonthRange, period_presets
 from customers.filters import CustomerFilter, customer_filter
 from customers.models import Segment
 from customers.roles import Role, role_required
+from customers.selectors import customer_sheet_rows
+from customers.sheet import SHEET_COLUMNS
 from metrics import reports
 from metrics import segments as segment_services
 from metrics.drilldowns import customers_url
@@ -325,19 +327,10 @@ def segment_members(request: HttpRequest, slug: str) -> HttpResponse:
 
 # Exports ----------------------------------------------------------------------------------
 
+# The customer's own columns are the spreadsheet the import reads back (customers.sheet); the computed
+# figures after them are ignored by the import.
 CUSTOMER_COLUMNS = [
-    ("External id", "external_id"),
-    ("Name", "name"),
-    ("Email", "email"),
-    ("Phone", "phone"),
-    ("Company", "company"),
-    ("Country", "country"),
-    ("City", "city"),
-    ("Language", "language"),
-    ("Lifecycle stage", "lifecycle_stage"),
-    ("Plan", "plan"),
-    ("Acquired", "acquired_at"),
-    ("Churned", "churned_at"),
+    *SHEET_COLUMNS,
     ("Latest NPS", "metrics__latest_nps_score"),
     ("Orders", "metrics__orders"),
     ("Revenue", "metrics__revenue"),
@@ -358,10 +351,6 @@ def customers_csv(request: HttpRequest) -> HttpResponse:
             "Invalid filter: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.errors.items()),
             content_type="text/plain; charset=utf-8",
         )
-    rows = (
-        filterset.qs.order_by("name", "id")
-        .values_list(*[field for _, field in CUSTOMER_COLUMNS])
-        .iterator(chunk_size=2000)
-    )
+    rows = customer_sheet_rows(filterset.qs, [field for _, field in CUSTOMER_COLUMNS[len(SHEET_COLUMNS) :]])
     name = request.GET.get("segment") or "customers"
     return csv_streaming_response(csv_filename(name), [label for label, _ in CUSTOMER_COLUMNS], rows)

@@ -110,3 +110,29 @@ def skip_reasons(
 
 def invited_about_interaction(*, survey: Survey, interaction_id: int) -> bool:
     return Invitation.objects.filter(survey=survey, interaction_id=interaction_id).exists()
+
+
+# The reasons a staff member may override (consent, a missing address and an inactive survey they may not).
+FATIGUE_REASONS = {SkipReason.RECONTACT_WINDOW, SkipReason.COOLDOWN, SkipReason.OPEN_LINK}
+
+
+def asked_again_from(
+    *, survey: Survey, customer: Customer, reason: str, now: datetime | None = None
+) -> datetime | None:
+    """When `customer` may be sent `survey` again despite `reason` (a fatigue rule), or None when waiting
+    does not help (sent once, already answered, no consent...)."""
+    now = now or timezone.now()
+    own = Invitation.objects.filter(survey=survey, customer=customer)
+    if reason == SkipReason.RECONTACT_WINDOW:
+        last = own.aggregate(last=Max("created_at"))["last"]
+        return last + timedelta(days=survey.recontact_days) if last else None
+    if reason == SkipReason.OPEN_LINK:
+        return own.filter(answered_at__isnull=True).aggregate(until=Max("expires_at"))["until"]
+    if reason == SkipReason.COOLDOWN:
+        last = Invitation.objects.filter(
+            customer=customer,
+            survey__kind__in=blocking_kinds(survey.kind),
+            created_at__gt=now - timedelta(days=cooldown_days()),
+        ).aggregate(last=Max("created_at"))["last"]
+        return last + timedelta(days=cooldown_days()) if last else None
+    return None

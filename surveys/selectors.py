@@ -211,3 +211,29 @@ def response_list(params: Mapping[str, Any]) -> tuple["ResponseListFilter", Quer
     filterset = ResponseListFilter(params, queryset=Response.objects.all())
     queryset = filterset.qs if filterset.is_valid() else Response.objects.none()
     return filterset, queryset.select_related("customer", "invitation__survey").order_by("-submitted_at", "-id")
+
+
+PREVIEW_CHUNK = 5000
+
+
+def send_preview(*, survey: Survey, customers: QuerySet[Customer]) -> dict[str, Any]:
+    """Before a bulk email send: how many of `customers` will receive `survey` now and how many will be
+    skipped, by reason (surveys.rules.skip_reasons, 2 queries per PREVIEW_CHUNK customers)."""
+    from collections import Counter
+
+    from surveys.rules import SkipReason, skip_reasons
+
+    total, skipped = 0, Counter()
+    ids = list(customers.order_by().values_list("id", flat=True))
+    for start in range(0, len(ids), PREVIEW_CHUNK):
+        chunk = list(
+            Customer.objects.filter(id__in=ids[start : start + PREVIEW_CHUNK]).only("id", "email", "consent_email")
+        )
+        total += len(chunk)
+        skipped.update(str(reason) for reason in skip_reasons(survey=survey, customers=chunk, channel="email").values())
+    return {
+        "survey": survey,
+        "total": total,
+        "receive": total - sum(skipped.values()),
+        "skipped": [(SkipReason(reason).label, n) for reason, n in skipped.most_common()],
+    }

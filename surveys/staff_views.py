@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.formats import staff_name
@@ -17,11 +18,12 @@ from customers.models import Customer
 from customers.record_views import filtered_list_page
 from customers.roles import Role, role_required
 from surveys.forms import BulkSendForm, FollowUpCloseForm, InviteForm
-from surveys.models import FollowUp, SurveySendJob
+from surveys.models import FollowUp, Survey, SurveySendJob
 from surveys.rules import SkipReason
 from surveys.selectors import (
     follow_up_queue,
     response_rate,
+    send_preview,
     survey_headline,
     survey_responses,
     survey_score_distribution,
@@ -117,9 +119,15 @@ def send_to_customers(request: HttpRequest) -> HttpResponse:
     valid = filterset.is_valid()
     count = filterset.qs.count() if valid else 0
     form = BulkSendForm(request.POST or None)
+    preview = None
     if request.method == "POST" and valid and form.is_valid():
+        confirmed = request.POST.get("confirm_count") == str(count)
         if not count:
             messages.error(request, "No customers match this filter: nothing to send.")
+        elif not confirmed:
+            # First the counts (who will receive it, who will be skipped and why), then a second,
+            # confirming POST; a changed count since the preview asks again.
+            preview = send_preview(survey=form.cleaned_data["survey"], customers=filterset.qs)
         else:
             ids = list(filterset.qs.order_by().values_list("id", flat=True))
             description = params.urlencode()
@@ -142,6 +150,7 @@ def send_to_customers(request: HttpRequest) -> HttpResponse:
         "count": count,
         "describe": describe,
         "query": params.urlencode(),
+        "preview": preview,
     }
     return render(request, "surveys/send_form.html", context, status=200 if valid else 400)
 
@@ -179,6 +188,23 @@ def send_job_progress(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(_job_json(job))
 
 
+def _not_sent_message(survey: Survey, customer: Customer, reason: str) -> str:
+    """ "Not sent: <reason>.", with, for a fatigue rule, the day the customer can be asked again and the override."""
+    from core.formats import format_date
+    from surveys.rules import FATIGUE_REASONS, asked_again_from
+
+    message = _("Not sent: %(reason)s.") % {"reason": SkipReason(reason).label if reason else ""}
+    if reason in FATIGUE_REASONS:
+        again = asked_again_from(survey=survey, customer=customer, reason=reason)
+        if again is not None:
+            message += " " + _("%(customer)s can be asked again from %(day)s.") % {
+                "customer": customer.name,
+                "day": format_date(again),
+            }
+        message += " " + _("To send it now, tick “Send even if the cooldown or recontact rule says no”.")
+    return message
+
+
 @role_required(Role.AGENT)
 @require_POST
 def customer_invite(request: HttpRequest, customer_pk: int) -> HttpResponse:
@@ -197,7 +223,7 @@ def customer_invite(request: HttpRequest, customer_pk: int) -> HttpResponse:
         enforce_fatigue=not form.cleaned_data["override"],
     )
     if outcome.invitation is None:
-        messages.error(request, f"Not sent: {outcome.skipped_label}.")
+        messages.error(request, _not_sent_message(form.cleaned_data["survey"], customer, outcome.skipped_reason or ""))
         return redirect(profile)
     if form.cleaned_data["action"] == "email":
         messages.success(request, f"{form.cleaned_data['survey'].name} emailed to {customer.email}.")

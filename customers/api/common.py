@@ -196,6 +196,10 @@ class ApiViewSet(RolePermissionsMixin, viewsets.GenericViewSet):
         for key, values in request.query_params.lists():
             if "\x00" in key or any("\x00" in value for value in values):
                 raise ParseError("Query parameters may not contain NUL characters.")
+        # `?search=` is what many API clients send; where the filters have no search it is a 400, not ignored.
+        filterset = getattr(self, "filterset_class", None)
+        if "search" in request.query_params and (filterset is None or "search" not in filterset.base_filters):
+            raise ParseError("This endpoint has no search parameter; its filters are listed in /api/schema/.")
 
 
 class ReadOnlyApiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):

@@ -7,6 +7,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from customers.api.common import ApiModelSerializer, FullCleanMixin, NoNulSlugRelatedField, drf_validation_error
+from customers.countries import country_code
 from customers.currencies import INVALID_MESSAGE, is_currency
 from customers.customer_ingest import CustomerItemSerializer
 from customers.filters import customer_filter
@@ -28,6 +29,12 @@ class CustomerSerializer(FullCleanMixin, ApiModelSerializer):
         many=True, slug_field="name", queryset=Tag.objects.all(), required=False, help_text="Names of existing tags."
     )
     owner = serializers.PrimaryKeyRelatedField(queryset=staff_users(), required=False, allow_null=True)
+    country = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="ISO 3166-1 alpha-2 code (TH), or a market's name (Thailand, ไทย, 泰國) stored as its code.",
+    )
 
     class Meta:
         model = Customer
@@ -58,10 +65,10 @@ class CustomerSerializer(FullCleanMixin, ApiModelSerializer):
         return super().validate(attrs)
 
     def validate_country(self, value: str) -> str:
-        value = value.upper()
-        if value and not (len(value) == 2 and value.isascii() and value.isalpha()):
-            raise serializers.ValidationError("Use a two-letter ISO 3166-1 code, e.g. TH.")
-        return value
+        try:
+            return country_code(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
 
 
 class InteractionSerializer(FullCleanMixin, ApiModelSerializer):

@@ -16,6 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Model, ProtectedError, QuerySet
+from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -225,11 +226,17 @@ def _tag_names(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+class CustomerApiFilter(CustomerFilter):
+    """The list page's filters, and `search` as another name of `q` (what API clients usually send)."""
+
+    search = filters.CharFilter(method="filter_search", label="Search (the same as q)")
+
+
 class CustomerViewSet(BulkIngestMixin, ServiceWriteViewSet):
     """Customers, filtered with the same parameters as the customer list page."""
 
     serializer_class = CustomerSerializer
-    filterset_class = CustomerFilter
+    filterset_class = CustomerApiFilter
     ordering_fields = [
         "name",
         "acquired_at",

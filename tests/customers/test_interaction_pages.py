@@ -123,3 +123,20 @@ def test_the_interaction_page_query_count_does_not_grow_with_the_replies(
     # audit (2); the assign form's staff and team choices (2).
     with django_assert_num_queries(9):
         assert agent_client.get(reverse("customers:interaction", args=[interaction.pk])).status_code == 200
+
+
+def test_resolving_says_which_survey_it_emailed_or_that_none_was_sent(agent_client):
+    from surveys.models import Survey
+    from tests.customers.factories import CustomerFactory
+    from tests.surveys.factories import SurveyFactory
+
+    interaction = InteractionFactory(customer=CustomerFactory(name="Mei Lin", consent_email=True))
+    url = reverse("customers:interaction_resolve", args=[interaction.pk])
+    quiet = agent_client.post(url, follow=True).content.decode()
+    assert "Interaction resolved. No survey was sent." in quiet
+
+    SurveyFactory(name="Support CSAT", kind="csat", trigger=Survey.Trigger.INTERACTION_RESOLVED, is_active=True)
+    agent_client.post(reverse("customers:interaction_reopen", args=[interaction.pk]))
+    other = InteractionFactory(customer=interaction.customer)
+    sent = agent_client.post(reverse("customers:interaction_resolve", args=[other.pk]), follow=True).content.decode()
+    assert "Interaction resolved. The survey “Support CSAT” was emailed to Mei Lin." in sent

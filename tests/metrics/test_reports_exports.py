@@ -111,7 +111,7 @@ def test_the_filtered_customer_list_downloads_with_thai_and_chinese_names(manage
     assert response.streaming
     assert 'filename="customers-' in response["Content-Disposition"]
     rows = read_csv(streamed(response))
-    assert rows[0][:3] == ["External id", "Name", "Email"]
+    assert rows[0][:4] == ["External id", "Name", "First name", "Email"]
     names = sorted(row[1] for row in rows[1:])
     assert names == sorted(["สมชาย ใจดี", '\'=HYPERLINK("http://evil")'])
 

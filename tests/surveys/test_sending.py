@@ -185,8 +185,12 @@ def test_a_segment_can_be_bulk_sent_from_the_send_page(nps, agent_client, django
     page = agent_client.get("/surveys/send/?segment=thai")
     assert page.status_code == 200
     assert "2 customers" in page.content.decode()
+    # The first POST only shows who will receive it and asks to confirm.
+    preview = agent_client.post("/surveys/send/?segment=thai", {"survey": nps.pk})
+    assert "2 of 2 customers will receive it." in preview.content.decode()
+    assert not SurveySendJob.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        answer = agent_client.post("/surveys/send/?segment=thai", {"survey": nps.pk})
+        answer = agent_client.post("/surveys/send/?segment=thai", {"survey": nps.pk, "confirm_count": "2"})
     job = SurveySendJob.objects.get()
     assert answer.status_code == 302
     assert answer["Location"] == f"/surveys/send/{job.pk}/"
@@ -207,3 +211,17 @@ def test_an_invitation_is_emailed_in_process_when_the_broker_is_down(nps, django
     assert len(mail.outbox) == 1
     outcome.invitation.refresh_from_db()
     assert outcome.invitation.sent_at is not None
+
+
+def test_the_bulk_send_preview_counts_who_will_be_skipped_and_a_changed_count_asks_again(nps, agent_client) -> None:
+    consenting(country="TH")
+    CustomerFactory(country="TH", email="no-consent@example.com", consent_email=False)
+    CustomerFactory(country="TH", email="", consent_email=True)
+    page = agent_client.post("/surveys/send/?country=TH", {"survey": nps.pk}).content.decode()
+    assert "1 of 3 customers will receive it." in page
+    assert "1 skipped: No consent to email" in page and "1 skipped: No email address" in page
+    assert "Send to 1 customer" in page
+    consenting(country="TH")
+    again = agent_client.post("/surveys/send/?country=TH", {"survey": nps.pk, "confirm_count": "3"})
+    assert "2 of 4 customers will receive it." in again.content.decode()
+    assert not SurveySendJob.objects.exists()
