@@ -21,6 +21,15 @@ def _readable(text: str) -> bool:
     return True
 
 
+class MultilineField(forms.CharField):
+    """A textarea's text with its line breaks as LF. Browsers count a line break as one character against
+    `maxlength` but send it as CRLF, so a comment at the limit would fail the same limit on the server."""
+
+    def to_python(self, value: object) -> str:
+        text = super().to_python(value)
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 class AnswerForm(forms.Form):
     score = forms.IntegerField(
         error_messages={
@@ -30,7 +39,7 @@ class AnswerForm(forms.Form):
             "max_value": _("Please choose one of the score buttons."),
         }
     )
-    comment = forms.CharField(
+    comment = MultilineField(
         required=False,
         max_length=COMMENT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": COMMENT_MAX_LENGTH}),
@@ -77,7 +86,7 @@ class BulkSendForm(forms.Form):
 
 
 class FollowUpCloseForm(forms.Form):
-    note = forms.CharField(
+    note = MultilineField(
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Write what you did to close the loop."},

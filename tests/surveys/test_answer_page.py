@@ -201,6 +201,16 @@ class TestBadInput:
         assert "under 2000 characters" in page.content.decode()
         assert not Response.objects.exists()
 
+    def test_a_comment_at_the_limit_with_line_breaks_is_accepted_as_the_browser_counts_it(self, nps) -> None:
+        # 2,000 characters as the textarea counts them (a line break is one), sent with CRLF as browsers do.
+        lines = ["x" * 99] * 20
+        comment = "\r\n".join(lines) + "x"
+        assert len(comment.replace("\r\n", "\n")) == 2000 and len(comment) > 2000
+        _, _, url = make_link(nps)
+        page = post_answer(csrf_client(), url, score="9", comment=comment)
+        assert page.status_code in (302, 303)
+        assert Response.objects.get().comment == comment.replace("\r\n", "\n")
+
     def test_a_huge_body_is_refused_with_400(self, nps) -> None:
         _, _, url = make_link(nps)
         page = post_answer(csrf_client(), url, score="9", comment="x" * 3_000_000)
