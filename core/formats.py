@@ -20,9 +20,10 @@ offers the same functions to templates as filters. Decisions:
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
+
+from core.calendar import report_zone
 
 EMPTY = "—"
 DATETIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -59,15 +60,11 @@ def staff_name(user: Any, empty: str = EMPTY) -> str:
     return user.get_full_name().strip() or user.get_username()
 
 
-def display_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
 def local_datetime(value: datetime) -> datetime:
     """`value` as wall time in TIME_ZONE: aware values converted, naive ones taken as already local."""
     if value.tzinfo is None or value.utcoffset() is None:
         return value
-    return value.astimezone(display_zone())
+    return value.astimezone(report_zone())
 
 
 def format_datetime(value: datetime | None, empty: str = EMPTY) -> str:

@@ -6,18 +6,17 @@ Date filters take whole days (YYYY-MM-DD), both ends inclusive; on a timestamp a
 years 1900-2999 so that every bound converts to a timestamp (a form error, or a 400 in the API).
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import fields as filter_fields
 from django_filters import rest_framework as filters
 
+from core.calendar import local_midnight
 from customers.countries import country_code
 from customers.lifecycle import active_on_q
 from customers.models import Customer, Interaction, Language, Order, Segment, Tag
@@ -39,11 +38,6 @@ class DateFilter(filters.DateFilter):
     field_class = BoundedDateField
 
 
-def day_start(day: date) -> datetime:
-    """00:00 of `day` in settings.TIME_ZONE."""
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
-
-
 class DayFilter(DateFilter):
     """A whole-day bound on a timestamp field: "after" from 00:00 of the day, "before" up to the end of
     the day (both inclusive), in settings.TIME_ZONE."""
@@ -56,7 +50,7 @@ class DayFilter(DateFilter):
     def filter(self, qs: QuerySet, value: date | None) -> QuerySet:
         if value is None:
             return qs
-        return super().filter(qs, day_start(value + timedelta(days=1)) if self.end else day_start(value))
+        return super().filter(qs, local_midnight(value + timedelta(days=1)) if self.end else local_midnight(value))
 
 
 def day_range(field_name: str, what: str) -> tuple[DayFilter, DayFilter]:
@@ -260,9 +254,9 @@ class CustomerFilter(SegmentMembersMixin, filters.FilterSet):
         if data.get("answered_score_max") is not None:
             answers = answers.filter(score__lte=data["answered_score_max"])
         if data.get("answered_after"):
-            answers = answers.filter(submitted_at__gte=day_start(data["answered_after"]))
+            answers = answers.filter(submitted_at__gte=local_midnight(data["answered_after"]))
         if data.get("answered_before"):
-            answers = answers.filter(submitted_at__lt=day_start(data["answered_before"] + timedelta(days=1)))
+            answers = answers.filter(submitted_at__lt=local_midnight(data["answered_before"] + timedelta(days=1)))
         return queryset.filter(Exists(answers))
 
 
